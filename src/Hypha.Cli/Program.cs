@@ -1,0 +1,1 @@
+return Hypha.Cli.CliApp.Run(args);
