@@ -1,3 +1,6 @@
+using System.CommandLine;
+using Hypha.Cli.Commands;
+
 namespace Hypha.Cli;
 
 /// <summary>Entry point of the <c>hypha</c> command: builds the verb tree and maps errors to exit codes.</summary>
@@ -5,7 +8,66 @@ public static class CliApp
 {
     public static int Run(string[] args)
     {
-        Console.Error.WriteLine("hypha: no verbs yet");
-        return 2;
+        // Redirected output (logs, CI) would otherwise be laid out for 80 columns.
+        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
+        var root = new RootCommand("Hypha: train deep generative models (VAEs) on microscopy images and make synthetic image chunks.")
+        {
+            PrepareCommand.Create(),
+            TrainCommand.Create(),
+            SampleCommand.Create(),
+            ReconstructCommand.Create(),
+            DoctorCommand.Create(),
+            DemoCommand.Create(),
+        };
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var e in parsed.Errors) Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine("See 'hypha --help' or 'hypha VERB --help'.");
+            return (int)ExitCode.InvalidConfig;
+        }
+        return parsed.Invoke();
+    }
+
+    /// <summary>Runs a verb's body, turning errors into a message and an exit code scripts can test.</summary>
+    public static int Guard(Func<CancellationToken, int> body)
+    {
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cts.IsCancellationRequested) return; // a second Ctrl-C kills the process as usual
+            e.Cancel = true;
+            Console.Error.WriteLine("\nstopping after the current step (a checkpoint will be written); press Ctrl-C again to abort");
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            return body(cts.Token);
+        }
+        catch (HyphaException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return (int)e.Code;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("interrupted: the last checkpoint is complete; continue with --resume");
+            return (int)ExitCode.Interrupted;
+        }
+        catch (Exception e) when (e.InnerException is HyphaException h)
+        {
+            Console.Error.WriteLine($"error: {h.Message}");
+            return (int)h.Code;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"unexpected error (please report it with the lines below): {e}");
+            return (int)ExitCode.Unexpected;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
     }
 }

@@ -1,0 +1,57 @@
+using System.CommandLine;
+using Hypha.Data;
+using Hypha.Imaging;
+using Hypha.Runs;
+using Hypha.Sampling;
+using Hypha.Training;
+
+namespace Hypha.Cli.Commands;
+
+/// <summary><c>hypha reconstruct</c>: pairs of original and reconstructed chunks.</summary>
+public static class ReconstructCommand
+{
+    public static Command Create()
+    {
+        var run = new Option<string>("--run") { Description = "A trained run folder.", Required = true };
+        var images = new Option<string[]>("--images") { Description = "Images to cut with the run's settings. Default: the run's own test part.", AllowMultipleArgumentsPerToken = true };
+        var outDir = new Option<string>("--out") { Description = "Folder to write into; must be empty unless --overwrite.", Required = true };
+        var count = new Option<int>("--count") { Description = "At most this many chunks, spread evenly (0: all). Default: 200.", DefaultValueFactory = _ => 200 };
+        var format = EnumOption.Create<ImageFormat>("--format", "png8: 8-bit PNG; tiff16: 16-bit TIFF. Default: png8.");
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a folder that already holds files." };
+        var cmd = new Command("reconstruct", "Write NNNNNN_orig / NNNNNN_recon pairs, side-by-side grids and chunks.csv.")
+            { run, images, outDir, count, format, device, overwrite };
+        cmd.SetAction(p => CliApp.Guard(_ =>
+        {
+            var folder = RunFolder.Open(p.GetValue(run)!);
+            using var session = TrainingSession.OpenTrained(folder, p.GetValue(device));
+            var given = p.GetValue(images);
+            PreparedData data;
+            ChunkBank bank;
+            if (given is { Length: > 0 })
+            {
+                data = DatasetBuilder.Build(session.Config.Data with { Images = given }, session.Config.Train.Seed, split: false);
+                bank = new ChunkBank(data, session.Device);
+            }
+            else
+            {
+                // The run's test part, presented as the chunk list to reconstruct.
+                var ix = session.Data.Index;
+                data = session.Data with { Index = new ChunkIndex(ix.Test, [], [], ix.PerImage, ix.SplitMode, ix.SplitReason) };
+                bank = session.Bank;
+            }
+            try
+            {
+                var n = ReconstructionWriter.Write(session.Model, bank, data, p.GetValue(outDir)!, p.GetValue(count),
+                    p.GetValue(format) ?? ImageFormat.Png8, overwrite: p.GetValue(overwrite), progress: k => Console.Write($"\rreconstructed {k}"));
+                Console.WriteLine($"\nwrote {n} pairs, grids and chunks.csv to {p.GetValue(outDir)}");
+            }
+            finally
+            {
+                if (!ReferenceEquals(bank, session.Bank)) bank.Dispose();
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Hypha.Imaging;
+using Hypha.Runs;
+using Hypha.Sampling;
+using Hypha.Torch;
+using Hypha.Training;
+using TorchSharp;
+
+namespace Hypha.Cli.Commands;
+
+/// <summary><c>hypha sample</c>: synthetic chunks from a trained run.</summary>
+public static class SampleCommand
+{
+    public static Command Create()
+    {
+        var run = new Option<string>("--run") { Description = "A trained run folder.", Required = true };
+        var count = new Option<int>("--count") { Description = "Number of chunks to write. Default: 64.", DefaultValueFactory = _ => 64 };
+        var outDir = new Option<string>("--out") { Description = "Folder to write into; must be empty unless --overwrite.", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Seed of the latent draws. Default: 0.", DefaultValueFactory = _ => 0 };
+        var format = EnumOption.Create<ImageFormat>("--format", "png8: 8-bit PNG; tiff16: 16-bit TIFF. Default: png8.");
+        var batch = new Option<int>("--batch") { Description = "Latents decoded at once. Default: 256.", DefaultValueFactory = _ => 256 };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a folder that already holds files." };
+        var cmd = new Command("sample", "Write synthetic chunks decoded from the prior of a trained run, plus grid.png.")
+            { run, count, outDir, seed, format, batch, device, overwrite };
+        cmd.SetAction(p => CliApp.Guard(_ =>
+        {
+            var folder = RunFolder.Open(p.GetValue(run)!);
+            var config = folder.ReadConfig();
+            var model = Models.ModelFactory.Create(config.Model, config.Data.Channels.Count(), config.Data.Chunk);
+            using var _m = model;
+            var dev = DeviceSelector.Resolve(p.GetValue(device) ?? config.Train.Device);
+            Checkpoint.Load(folder.LastCheckpoint, model, config.Model, config.Data.Channels.Count(), config.Data.Chunk, optimizer: null);
+            model.Module.to(dev);
+            var n = p.GetValue(count);
+            var written = SampleWriter.Write(model, dev, n, p.GetValue(outDir)!, p.GetValue(seed), p.GetValue(format) ?? ImageFormat.Png8,
+                p.GetValue(batch), p.GetValue(overwrite), k => Console.Write($"\rwrote {k}/{n}"));
+            Console.WriteLine($"\nwrote {written.Count} samples and grid.png to {p.GetValue(outDir)}");
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using Hypha.Runs;
+using Hypha.Training;
+using Spectre.Console;
+
+namespace Hypha.Cli.Commands;
+
+/// <summary><c>hypha train</c>: a new run (or <c>--resume</c> an existing one) with progress, checkpoints, curves and grids.</summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var options = new RunOptions();
+        var outDir = new Option<string>("--out") { Description = "Parent folder of new runs; each gets a numbered folder named from its config. Default: runs." };
+        var runDir = new Option<string>("--run") { Description = "Exact run folder (new, or existing with --resume)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint, with its stored configuration (only --epochs and --device may change)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the resolved configuration and exit." };
+        var cmd = new Command("train", "Train a model on image chunks; writes a run folder with config, checkpoints, metrics.csv, TensorBoard events, curves and grids.");
+        options.AddTo(cmd);
+        cmd.Options.Add(outDir);
+        cmd.Options.Add(runDir);
+        cmd.Options.Add(resume);
+        cmd.Options.Add(dryRun);
+        cmd.SetAction(p => CliApp.Guard(cancel =>
+        {
+            RunFolder run;
+            RunConfig config;
+            if (p.GetValue(resume))
+            {
+                var path = p.GetValue(runDir) ?? throw HyphaException.Config("--resume needs --run DIR");
+                run = RunFolder.Open(path);
+                config = run.ReadConfig();
+                config = config with { Train = config.Train with {
+                    Epochs = p.GetValue(options.Epochs) ?? config.Train.Epochs,
+                    Device = p.GetValue(options.Device) ?? config.Train.Device } };
+                config.Validated();
+            }
+            else
+            {
+                config = options.Resolve(p, "thesis");
+                if (config.Data.Images.Count == 0) throw HyphaException.Config("no images given: pass --images with a folder, files or a glob");
+                if (p.GetValue(dryRun))
+                {
+                    Console.WriteLine(ConfigJson.Serialize(config));
+                    return 0;
+                }
+                var explicitRun = p.GetValue(runDir);
+                if (explicitRun is not null && File.Exists(Path.Combine(explicitRun, "config.json")))
+                    throw new HyphaException(ExitCode.OutputError, "already holds a run; pass --resume to continue it or choose another folder", explicitRun);
+                run = explicitRun is not null ? RunFolder.At(explicitRun) : RunFolder.CreateUnder(p.GetValue(outDir) ?? "runs", config);
+            }
+            if (p.GetValue(dryRun))
+            {
+                Console.WriteLine(ConfigJson.Serialize(config));
+                return 0;
+            }
+            return Train(run, config, p.GetValue(resume), cancel);
+        }));
+        return cmd;
+    }
+
+    public static int Train(RunFolder run, RunConfig config, bool resume, CancellationToken cancel)
+    {
+        AnsiConsole.MarkupLine($"run folder [bold]{Markup.Escape(run.Root)}[/]");
+        using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
+        PrepareCommand.Report(session.Data, config.Data);
+        AnsiConsole.MarkupLine($"model {EnumOption.Spell(config.Model.Kind)} width {config.Model.Width} latent {config.Model.Latent} " +
+                               $"on {session.Device}; {config.Train.Epochs} epochs, batch {config.Train.Batch}, lr {config.Train.Lr}");
+        var result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
+        AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen, validation loss {result.LastValLoss:G5}, " +
+                               $"PSNR {result.LastValPsnr:F2} dB{(result.SkippedSteps > 0 ? $", {result.SkippedSteps} NaN/Inf steps skipped" : "")}");
+        AnsiConsole.MarkupLine($"curves in {Markup.Escape(run.PlotsDir)}, grids in {Markup.Escape(run.GridsDir)}, TensorBoard: tensorboard --logdir {Markup.Escape(run.EventsDir)}");
+        return 0;
+    }
+}

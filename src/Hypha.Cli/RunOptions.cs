@@ -1,0 +1,106 @@
+using System.CommandLine;
+using Hypha.Data;
+using Hypha.Imaging;
+using Hypha.Models;
+using Hypha.Runs;
+using Hypha.Training;
+
+namespace Hypha.Cli;
+
+/// <summary>
+/// The options that shape a run's configuration. None has a parse-time default: an option left out keeps the
+/// preset's value (listed in each description), so presets and flags compose.
+/// </summary>
+public sealed class RunOptions
+{
+    public Option<string> Preset { get; } = new("--preset") { Description = "Starting configuration: thesis (224 chunks, width 64, 90 epochs) or cpu (64 chunks, width 32, 12 short epochs). Default: thesis for train, cpu for demo." };
+    public Option<string[]> Images { get; } = new("--images") { Description = "Image folders (searched recursively), files or globs (PNG, JPEG, TIFF; 8/16-bit; multi-page).", AllowMultipleArgumentsPerToken = true };
+    public Option<int?> Chunk { get; } = new("--chunk") { Description = "Chunk side in pixels; a multiple of 32 for the ResNet-18 VAE. Default: 224 (thesis), 64 (cpu)." };
+    public Option<int?> Stride { get; } = new("--stride") { Description = "Pixels between chunk origins, 1..chunk. Default: 16." };
+    public Option<double?> MinMean { get; } = new("--min-mean") { Description = "Drop chunks whose mean is below this (black), in [0, 1]. Default: 0.10." };
+    public Option<double?> MaxMean { get; } = new("--max-mean") { Description = "Drop chunks whose mean is above this (background), in [0, 1]. Default: 0.85." };
+    public Option<NormalizeMode?> Normalize { get; } = EnumOption.Create<NormalizeMode>("--normalize", "standardize: per-image z-score clipped to [-1, 1] then [0, 1] (thesis); percentile: per-image 1st..99.8th percentile to [0, 1] (keeps dark roots). Default: standardize.");
+    public Option<double?> PercentileLow { get; } = new("--percentile-low") { Description = "Lower percentile for --normalize percentile. Default: 1." };
+    public Option<double?> PercentileHigh { get; } = new("--percentile-high") { Description = "Upper percentile for --normalize percentile. Default: 99.8." };
+    public Option<ChannelMode?> Channels { get; } = EnumOption.Create<ChannelMode>("--channels", "gray: luminance (thesis); rgb: keep colour, the model takes and makes 3 channels. Default: gray.");
+    public Option<string> Pages { get; } = new("--pages") { Description = "Pages or focal planes of multi-page TIFFs: all, or a list such as 0,2,5-7. Default: all." };
+    public Option<SplitMode?> Split { get; } = EnumOption.Create<SplitMode>("--split", "auto: images with >= 5 source files, else regions; images: whole files per part; regions: disjoint bands of each image; chunks: random chunks as the thesis (overlapping chunks leak into the test part). Default: auto.");
+    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = "Share for validation (files, image length or chunks, by split). Default: 0.1." };
+    public Option<double?> TestFraction { get; } = new("--test-fraction") { Description = "Share for test. Default: 0.1." };
+    public Option<int?> ValCount { get; } = new("--val-count") { Description = "With --split chunks: exact validation chunks (thesis: 1000). Default: 0, use the fraction." };
+    public Option<int?> TestCount { get; } = new("--test-count") { Description = "With --split chunks: exact test chunks (thesis: 1000). Default: 0, use the fraction." };
+    public Option<BadImagePolicy?> OnBadImage { get; } = EnumOption.Create<BadImagePolicy>("--on-bad-image", "skip: leave unreadable files out and list them; fail: stop before any work. Default: skip.");
+    public Option<ModelKind?> Model { get; } = EnumOption.Create<ModelKind>("--model", "Model to train. Default: resnet_vae.");
+    public Option<int?> Width { get; } = new("--width") { Description = "Channels of the first ResNet stage (x1, x2, x4, x8 per stage). Default: 64 (thesis), 32 (cpu)." };
+    public Option<int?> Latent { get; } = new("--latent") { Description = "Latent size. Default: 256 (thesis), 128 (cpu)." };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in all (with --resume: may be raised to train longer). Default: 90 (thesis), 12 (cpu)." };
+    public Option<int?> Batch { get; } = new("--batch") { Description = "Chunks per step. Default: 64 (thesis), 32 (cpu)." };
+    public Option<double?> Lr { get; } = new("--lr") { Description = "Adam learning rate. Default: 5e-4 (thesis), 1e-3 (cpu)." };
+    public Option<double?> Beta { get; } = new("--beta") { Description = "Weight of the KL term. Default: 1." };
+    public Option<int?> Seed { get; } = new("--seed") { Description = "Seed for split, data order, initialization and sampling. Default: 0." };
+    public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto (CUDA when available)." };
+    public Option<int?> EpochSize { get; } = new("--epoch-size") { Description = "Training chunks per epoch (0: all). Default: 0 (thesis), 2048 (cpu)." };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "CPU threads for libtorch (0: all cores). Default: 0." };
+    public Option<double?> GradClip { get; } = new("--grad-clip") { Description = "Clip the gradient norm (0: off). Default: 0." };
+    public Option<int?> MaxBadSteps { get; } = new("--max-bad-steps") { Description = "Stop after this many NaN/Inf losses in a row (each is skipped). Default: 20." };
+    public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N steps inside an epoch (0: epoch ends only). Default: 0." };
+    public Option<int?> LogEvery { get; } = new("--log-every") { Description = "Write a metrics row every N steps. Default: 20." };
+
+    public IEnumerable<Option> All => [Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
+        Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Width, Latent, Epochs, Batch, Lr, Beta, Seed, Device,
+        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, LogEvery];
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in All) command.Options.Add(o);
+    }
+
+    /// <summary>The preset named by --preset (or <paramref name="defaultPreset"/>) with every given option applied.</summary>
+    public RunConfig Resolve(ParseResult p, string defaultPreset)
+    {
+        var c = Presets.Get(p.GetValue(Preset) ?? defaultPreset);
+        var d = c.Data;
+        var images = p.GetValue(Images);
+        d = d with
+        {
+            Images = images is { Length: > 0 } ? images : d.Images,
+            Chunk = p.GetValue(Chunk) ?? d.Chunk,
+            Stride = p.GetValue(Stride) ?? d.Stride,
+            MinMean = p.GetValue(MinMean) ?? d.MinMean,
+            MaxMean = p.GetValue(MaxMean) ?? d.MaxMean,
+            Normalize = p.GetValue(Normalize) ?? d.Normalize,
+            PercentileLow = p.GetValue(PercentileLow) ?? d.PercentileLow,
+            PercentileHigh = p.GetValue(PercentileHigh) ?? d.PercentileHigh,
+            Channels = p.GetValue(Channels) ?? d.Channels,
+            Pages = p.GetValue(Pages) ?? d.Pages,
+            Split = p.GetValue(Split) ?? d.Split,
+            ValFraction = p.GetValue(ValFraction) ?? d.ValFraction,
+            TestFraction = p.GetValue(TestFraction) ?? d.TestFraction,
+            ValCount = p.GetValue(ValCount) ?? d.ValCount,
+            TestCount = p.GetValue(TestCount) ?? d.TestCount,
+            OnBadImage = p.GetValue(OnBadImage) ?? d.OnBadImage,
+        };
+        var m = c.Model with
+        {
+            Kind = p.GetValue(Model) ?? c.Model.Kind,
+            Width = p.GetValue(Width) ?? c.Model.Width,
+            Latent = p.GetValue(Latent) ?? c.Model.Latent,
+        };
+        var t = c.Train with
+        {
+            Epochs = p.GetValue(Epochs) ?? c.Train.Epochs,
+            Batch = p.GetValue(Batch) ?? c.Train.Batch,
+            Lr = p.GetValue(Lr) ?? c.Train.Lr,
+            Beta = p.GetValue(Beta) ?? c.Train.Beta,
+            Seed = p.GetValue(Seed) ?? c.Train.Seed,
+            Device = p.GetValue(Device) ?? c.Train.Device,
+            EpochSize = p.GetValue(EpochSize) ?? c.Train.EpochSize,
+            Threads = p.GetValue(Threads) ?? c.Train.Threads,
+            GradClip = p.GetValue(GradClip) ?? c.Train.GradClip,
+            MaxBadSteps = p.GetValue(MaxBadSteps) ?? c.Train.MaxBadSteps,
+            CheckpointEvery = p.GetValue(CheckpointEvery) ?? c.Train.CheckpointEvery,
+            LogEvery = p.GetValue(LogEvery) ?? c.Train.LogEvery,
+        };
+        return (c with { Data = d, Model = m, Train = t }).Validated();
+    }
+}

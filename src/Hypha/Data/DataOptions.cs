@@ -1,0 +1,62 @@
+using Hypha.Imaging;
+
+namespace Hypha.Data;
+
+/// <summary>What to do when one of several input images cannot be read.</summary>
+public enum BadImagePolicy
+{
+    /// <summary>Skip it, list it in the console and in dataset.json, and go on (default: a stray broken file in a microscope folder should not cost a night's run).</summary>
+    Skip,
+    /// <summary>Stop before any work if any image is bad.</summary>
+    Fail,
+}
+
+/// <summary>Everything that turns image files into a chunk dataset. Defaults are the thesis's (section 3.2).</summary>
+public sealed record DataOptions
+{
+    /// <summary>Folders (searched recursively), files or globs.</summary>
+    public IReadOnlyList<string> Images { get; init; } = [];
+    /// <summary>Chunk side in pixels; default 224.</summary>
+    public int Chunk { get; init; } = 224;
+    /// <summary>Distance between chunk origins; default 16.</summary>
+    public int Stride { get; init; } = 16;
+    /// <summary>Drop chunks with a mean below this (black); default 0.10.</summary>
+    public double MinMean { get; init; } = 0.10;
+    /// <summary>Drop chunks with a mean above this (background); default 0.85.</summary>
+    public double MaxMean { get; init; } = 0.85;
+    /// <summary>Default <see cref="NormalizeMode.Standardize"/>, as the thesis.</summary>
+    public NormalizeMode Normalize { get; init; } = NormalizeMode.Standardize;
+    /// <summary>Lower percentile for <see cref="NormalizeMode.Percentile"/>; default 1.</summary>
+    public double PercentileLow { get; init; } = 1.0;
+    /// <summary>Upper percentile for <see cref="NormalizeMode.Percentile"/>; default 99.8.</summary>
+    public double PercentileHigh { get; init; } = 99.8;
+    /// <summary>Default <see cref="ChannelMode.Gray"/>, as the thesis.</summary>
+    public ChannelMode Channels { get; init; } = ChannelMode.Gray;
+    /// <summary>Pages or focal planes of multi-page files: "all" (default) or e.g. "0,2,5-7".</summary>
+    public string Pages { get; init; } = "all";
+    /// <summary>Default <see cref="SplitMode.Auto"/>.</summary>
+    public SplitMode Split { get; init; } = SplitMode.Auto;
+    public double ValFraction { get; init; } = 0.1;
+    public double TestFraction { get; init; } = 0.1;
+    /// <summary>Exact validation chunks for <see cref="SplitMode.Chunks"/> (thesis: 1,000); 0 uses the fraction.</summary>
+    public int ValCount { get; init; }
+    /// <summary>Exact test chunks for <see cref="SplitMode.Chunks"/> (thesis: 1,000); 0 uses the fraction.</summary>
+    public int TestCount { get; init; }
+    /// <summary>Default <see cref="BadImagePolicy.Skip"/>.</summary>
+    public BadImagePolicy OnBadImage { get; init; } = BadImagePolicy.Skip;
+
+    public ChunkGeometry Geometry => new(Chunk, Stride);
+    public ChunkFilter Filter => new(MinMean, MaxMean);
+    public SplitPlan SplitPlan(int seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed);
+
+    /// <summary>Checks everything that can be checked without reading images.</summary>
+    public void Validate()
+    {
+        Geometry.Validate();
+        Filter.Validate();
+        SplitPlan(0).Validate();
+        PageSelection.Parse(Pages);
+        if (Normalize == NormalizeMode.Percentile && !(PercentileLow >= 0 && PercentileLow < PercentileHigh && PercentileHigh <= 100))
+            throw HyphaException.Config($"percentiles must satisfy 0 <= low < high <= 100 (got {PercentileLow} and {PercentileHigh})");
+    }
+}

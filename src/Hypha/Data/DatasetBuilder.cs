@@ -1,0 +1,40 @@
+using Hypha.Imaging;
+
+namespace Hypha.Data;
+
+/// <summary>Reads, normalizes and indexes images: the first half of every verb that needs data.</summary>
+public static class DatasetBuilder
+{
+    /// <summary>
+    /// Reads every file (each page an image), normalizes, cuts and splits. Bad files are skipped and listed, or with
+    /// <see cref="BadImagePolicy.Fail"/> stop everything before any work, naming the file.
+    /// </summary>
+    /// <param name="split">False skips the train/validation/test split (every kept chunk in Train).</param>
+    public static PreparedData Build(DataOptions options, int seed, Action<string>? log = null, bool split = true)
+    {
+        options.Validate();
+        var files = ImageFiles.Expand(options.Images);
+        var pages = PageSelection.Parse(options.Pages);
+        var images = new List<NormalizedImage>();
+        var skipped = new List<BadImage>();
+        foreach (var file in files)
+        {
+            try
+            {
+                foreach (var raw in ImageReader.Read(file, pages))
+                    images.Add(Normalization.Apply(raw.To(options.Channels), options.Normalize, options.PercentileLow, options.PercentileHigh));
+            }
+            catch (HyphaException e) when (e.Code == ExitCode.BadInput)
+            {
+                if (options.OnBadImage == BadImagePolicy.Fail || files.Count == 1) throw;
+                skipped.Add(new BadImage(file, e.Message));
+                log?.Invoke($"skipped {e.Message}");
+            }
+        }
+        if (images.Count == 0)
+            throw new HyphaException(ExitCode.BadInput, $"none of the {files.Count} image file(s) could be read:\n  " +
+                string.Join("\n  ", skipped.Select(s => s.Problem)));
+        var index = ChunkIndexBuilder.Build(images, options.Geometry, options.Filter, options.SplitPlan(seed), split);
+        return new PreparedData(images, index, skipped, options.Channels.Count(), options.Chunk);
+    }
+}

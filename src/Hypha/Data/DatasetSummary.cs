@@ -1,0 +1,19 @@
+using System.Text.Json;
+using Hypha.Runs;
+
+namespace Hypha.Data;
+
+/// <summary>What dataset.json in a run folder records: per image, chunks cut and kept and per part; skipped files; the split.</summary>
+public sealed record DatasetSummary(
+    string SplitMode, string SplitReason, int Train, int Validation, int Test,
+    IReadOnlyList<ImageChunkCounts> Images, IReadOnlyList<BadImage> Skipped)
+{
+    public static DatasetSummary From(PreparedData data) => new(
+        JsonNamingPolicy.SnakeCaseLower.ConvertName(data.Index.SplitMode.ToString()), data.Index.SplitReason,
+        data.Index.Train.Count, data.Index.Validation.Count, data.Index.Test.Count, data.Index.PerImage, data.Skipped);
+
+    public void Write(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(this, ConfigJson.Options));
+
+    public static DatasetSummary? Read(string path) =>
+        File.Exists(path) ? JsonSerializer.Deserialize<DatasetSummary>(File.ReadAllText(path), ConfigJson.Options) : null;
+}

@@ -1,0 +1,38 @@
+using Hypha.Imaging;
+
+namespace Hypha.Data;
+
+/// <summary>
+/// The region split of one image: along its longer axis, [0, a) is training, [a, b) validation and [b, L) test.
+/// Each held-out band is at least one chunk wide; a chunk belongs to a part only if it lies wholly inside its band.
+/// </summary>
+internal sealed class RegionBands
+{
+    readonly bool _alongX;
+    readonly int _valStart, _testStart;
+
+    RegionBands(bool alongX, int valStart, int testStart) => (_alongX, _valStart, _testStart) = (alongX, valStart, testStart);
+
+    public static RegionBands For(NormalizedImage img, int chunk, SplitPlan plan)
+    {
+        bool alongX = img.Width >= img.Height;
+        int length = alongX ? img.Width : img.Height;
+        int test = Math.Max(chunk, (int)Math.Ceiling(plan.TestFraction * length));
+        int val = Math.Max(chunk, (int)Math.Ceiling(plan.ValFraction * length));
+        if (length - test - val < chunk)
+            throw HyphaException.Input(img.Source,
+                $"{img.Label} ({img.Width}x{img.Height}) is too small for the region split at chunk {chunk}: it needs at least " +
+                $"{test + val + chunk} pixels along its longer side; use a smaller --chunk, --split chunks, or more images with --split images");
+        return new RegionBands(alongX, length - test - val, length - test);
+    }
+
+    /// <summary>The part a chunk at (x, y) lies in, or null when it straddles a band edge.</summary>
+    public DataSplit? Assign(int x, int y, int size)
+    {
+        int start = _alongX ? x : y, end = start + size;
+        if (end <= _valStart) return DataSplit.Train;
+        if (start >= _valStart && end <= _testStart) return DataSplit.Validation;
+        if (start >= _testStart) return DataSplit.Test;
+        return null;
+    }
+}

@@ -1,0 +1,41 @@
+using Hypha.Data;
+using Hypha.Models;
+using Hypha.Training;
+
+namespace Hypha.Runs;
+
+/// <summary>Named starting points for a run's configuration; every option given on the command line overrides them.</summary>
+public static class Presets
+{
+    /// <summary>The thesis: 224 chunks at stride 16, ResNet-18 width 64, latent 256, Adam 5e-4, 90 epochs.</summary>
+    public static RunConfig Thesis { get; } = new()
+    {
+        Preset = "thesis",
+        Data = new DataOptions { Chunk = 224, Stride = 16 },
+        Model = new ModelOptions { Width = 64, Latent = 256 },
+        Train = new TrainOptions { Epochs = 90, Batch = 64, Lr = 5e-4 },
+    };
+
+    /// <summary>
+    /// Small enough for a laptop or a 2-core CI machine: 64 chunks at stride 16, half-width ResNet-18 (32..256
+    /// channels), latent 128, 2,048 chunks per epoch, 12 epochs. <c>hypha demo</c> uses it.
+    /// </summary>
+    public static RunConfig Cpu { get; } = new()
+    {
+        Preset = "cpu",
+        Data = new DataOptions { Chunk = 64, Stride = 16 },
+        Model = new ModelOptions { Width = 32, Latent = 128 },
+        Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 1e-3, EpochSize = 2048, ValLimit = 256 },
+    };
+
+    public static IReadOnlyDictionary<string, RunConfig> All { get; } = new Dictionary<string, RunConfig>
+    {
+        ["thesis"] = Thesis,
+        ["cpu"] = Cpu,
+    };
+
+    public static RunConfig Get(string name) =>
+        All.TryGetValue(name.Trim().ToLowerInvariant(), out var preset)
+            ? preset
+            : throw HyphaException.Config($"unknown preset '{name}': choose one of {string.Join(", ", All.Keys)}");
+}

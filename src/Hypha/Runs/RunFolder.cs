@@ -1,0 +1,67 @@
+using System.Text.RegularExpressions;
+
+namespace Hypha.Runs;
+
+/// <summary>
+/// The layout of a run folder. Everything a later verb needs is inside it: config.json, dataset.json,
+/// checkpoints/last.ckpt, metrics.csv, events/ (TensorBoard), plots/ and grids/.
+/// </summary>
+public sealed partial class RunFolder
+{
+    public string Root { get; }
+
+    RunFolder(string root) => Root = Path.GetFullPath(root);
+
+    public string ConfigPath => Path.Combine(Root, "config.json");
+    public string DatasetPath => Path.Combine(Root, "dataset.json");
+    public string CheckpointDir => Path.Combine(Root, "checkpoints");
+    public string LastCheckpoint => Path.Combine(CheckpointDir, "last.ckpt");
+    public string MetricsCsv => Path.Combine(Root, "metrics.csv");
+    public string EventsDir => Path.Combine(Root, "events");
+    public string PlotsDir => Path.Combine(Root, "plots");
+    public string GridsDir => Path.Combine(Root, "grids");
+
+    /// <summary>A new folder under <paramref name="parent"/>, named from a running number and the config, as stylegan2-ada does
+    /// (e.g. <c>00003-resnet_vae-c224-l256-thesis</c>).</summary>
+    public static RunFolder CreateUnder(string parent, RunConfig config)
+    {
+        Directory.CreateDirectory(parent);
+        var next = Directory.EnumerateDirectories(parent)
+            .Select(d => RunNumber().Match(Path.GetFileName(d)))
+            .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).DefaultIfEmpty(-1).Max() + 1;
+        var kind = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(config.Model.Kind.ToString());
+        var name = $"{next:D5}-{kind}-c{config.Data.Chunk}-l{config.Model.Latent}-{config.Preset}";
+        return At(Path.Combine(parent, name));
+    }
+
+    /// <summary>The folder at <paramref name="path"/>, created if missing.</summary>
+    public static RunFolder At(string path)
+    {
+        var run = new RunFolder(path);
+        try
+        {
+            foreach (var d in new[] { run.Root, run.CheckpointDir, run.EventsDir, run.PlotsDir, run.GridsDir }) Directory.CreateDirectory(d);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HyphaException(ExitCode.OutputError, $"cannot create the run folder: {e.Message}", path, e);
+        }
+        return run;
+    }
+
+    /// <summary>An existing run; fails with a clear message when <paramref name="path"/> is not one.</summary>
+    public static RunFolder Open(string path)
+    {
+        if (!Directory.Exists(path)) throw new HyphaException(ExitCode.BadCheckpoint, "no such run folder", path);
+        var run = new RunFolder(path);
+        if (!File.Exists(run.ConfigPath)) throw new HyphaException(ExitCode.BadCheckpoint, "not a Hypha run folder (no config.json)", path);
+        return run;
+    }
+
+    public RunConfig ReadConfig() => ConfigJson.Deserialize(File.ReadAllText(ConfigPath), ConfigPath);
+
+    public void WriteConfig(RunConfig config) => AtomicFile.WriteAllText(ConfigPath, ConfigJson.Serialize(config));
+
+    [GeneratedRegex(@"^(\d{5})-")]
+    private static partial Regex RunNumber();
+}

@@ -1,0 +1,147 @@
+using System.Text;
+using System.Text.Json;
+using Hypha.Models;
+using Hypha.Runs;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hypha.Training;
+
+/// <summary>
+/// One file holding model weights, optimizer state, RNG state and position in training. Layout: magic, format,
+/// header JSON, RNG state, model state dict, optimizer state, end marker. Written atomically (<see cref="AtomicFile"/>);
+/// the end marker is checked before anything is loaded, so a truncated file is refused without touching the model.
+/// </summary>
+public static class Checkpoint
+{
+    public const int CurrentFormat = 1;
+    static readonly byte[] Magic = "HYPHA-CHECKPOINT"u8.ToArray();
+    static readonly byte[] EndMarker = "HYPHA-END-OF-CKPT"u8.ToArray();
+
+    public static void Save(string path, CheckpointHeader header, IVaeModel model, optim.Optimizer? optimizer)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            w.Write(Magic);
+            w.Write(CurrentFormat);
+            w.Write(JsonSerializer.Serialize(header with { Format = CurrentFormat }, ConfigJson.Options));
+            using (var rng = torch.random.get_rng_state())
+            {
+                var bytes = rng.data<byte>().ToArray();
+                w.Write(bytes.Length);
+                w.Write(bytes);
+            }
+            model.Module.save(w);
+            w.Write(optimizer is not null);
+            if (optimizer is not null) SaveOptimizer(optimizer, w);
+            w.Write(EndMarker);
+        });
+    }
+
+    /// <summary>Reads only the header (for resume decisions and error messages).</summary>
+    public static CheckpointHeader ReadHeader(string path)
+    {
+        using var fs = OpenChecked(path);
+        using var r = new BinaryReader(fs, Encoding.UTF8);
+        return ReadHeader(r, path);
+    }
+
+    /// <summary>
+    /// Loads weights (and optimizer and RNG state when <paramref name="optimizer"/> is given) after checking that the
+    /// file is complete and belongs to a model of the same kind and shape.
+    /// </summary>
+    public static CheckpointHeader Load(string path, IVaeModel model, ModelOptions expected, int channels, int chunkSize, optim.Optimizer? optimizer)
+    {
+        using var fs = OpenChecked(path);
+        using var r = new BinaryReader(fs, Encoding.UTF8);
+        var header = ReadHeader(r, path);
+        if (header.Model.Kind != expected.Kind || header.Model.Width != expected.Width || header.Model.Latent != expected.Latent)
+            throw new HyphaException(ExitCode.BadCheckpoint,
+                $"holds a {Describe(header.Model)} model, but the run wants a {Describe(expected)} one", path);
+        if (header.Channels != channels || header.ChunkSize != chunkSize)
+            throw new HyphaException(ExitCode.BadCheckpoint,
+                $"was trained on {header.Channels}-channel {header.ChunkSize}x{header.ChunkSize} chunks, but the run uses {channels}-channel {chunkSize}x{chunkSize}", path);
+        try
+        {
+            var rngBytes = r.ReadBytes(r.ReadInt32());
+            model.Module.load(r, strict: true);
+            var hasOptimizer = r.ReadBoolean();
+            if (optimizer is not null)
+            {
+                if (!hasOptimizer) throw new InvalidDataException("it holds no optimizer state, so training cannot resume from it");
+                LoadOptimizer(optimizer, r);
+                using var rng = torch.tensor(rngBytes, dtype: ScalarType.Byte);
+                torch.random.set_rng_state(rng);
+            }
+        }
+        catch (Exception e) when (e is not HyphaException)
+        {
+            throw new HyphaException(ExitCode.BadCheckpoint, $"cannot be loaded: {e.Message}", path, e);
+        }
+        return header;
+    }
+
+    static void SaveOptimizer(optim.Optimizer optimizer, BinaryWriter w)
+    {
+        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
+            throw new NotSupportedException($"cannot save optimizer {optimizer.GetType().Name}");
+        helper.save_state_dict(w);
+    }
+
+    static void LoadOptimizer(optim.Optimizer optimizer, BinaryReader r)
+    {
+        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
+            throw new NotSupportedException($"cannot load optimizer {optimizer.GetType().Name}");
+        helper.load_state_dict(r);
+    }
+
+    static string Describe(ModelOptions m) =>
+        $"{JsonNamingPolicy.SnakeCaseLower.ConvertName(m.Kind.ToString())} (width {m.Width}, latent {m.Latent})";
+
+    static FileStream OpenChecked(string path)
+    {
+        if (!File.Exists(path)) throw new HyphaException(ExitCode.BadCheckpoint, "no checkpoint here (has the run trained at least one epoch?)", path);
+        var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        try
+        {
+            if (fs.Length < Magic.Length + EndMarker.Length + 8) throw Truncated(path);
+            var head = new byte[Magic.Length];
+            fs.ReadExactly(head);
+            if (!head.AsSpan().SequenceEqual(Magic))
+                throw new HyphaException(ExitCode.BadCheckpoint, "is not a Hypha checkpoint", path);
+            var tail = new byte[EndMarker.Length];
+            fs.Seek(-EndMarker.Length, SeekOrigin.End);
+            fs.ReadExactly(tail);
+            if (!tail.AsSpan().SequenceEqual(EndMarker)) throw Truncated(path);
+            fs.Seek(Magic.Length, SeekOrigin.Begin);
+            return fs;
+        }
+        catch
+        {
+            fs.Dispose();
+            throw;
+        }
+    }
+
+    static HyphaException Truncated(string path) =>
+        new(ExitCode.BadCheckpoint, "the checkpoint is truncated (its end marker is missing): it was cut short while being written or copied", path);
+
+    static CheckpointHeader ReadHeader(BinaryReader r, string path)
+    {
+        var format = r.ReadInt32();
+        if (format > CurrentFormat)
+            throw new HyphaException(ExitCode.BadCheckpoint,
+                $"has checkpoint format {format}, newer than this Hypha understands ({CurrentFormat}); update Hypha", path);
+        if (format < 1) throw new HyphaException(ExitCode.BadCheckpoint, $"has an invalid format number {format}", path);
+        try
+        {
+            return JsonSerializer.Deserialize<CheckpointHeader>(r.ReadString(), ConfigJson.Options)
+                   ?? throw new InvalidDataException("empty header");
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or EndOfStreamException)
+        {
+            throw new HyphaException(ExitCode.BadCheckpoint, $"has an unreadable header: {e.Message}", path, e);
+        }
+    }
+}

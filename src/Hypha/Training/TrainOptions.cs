@@ -1,0 +1,56 @@
+namespace Hypha.Training;
+
+/// <summary>Numeric precision of the forward and backward passes.</summary>
+public enum Precision
+{
+    /// <summary>Everything in float32 (default).</summary>
+    Fp32,
+}
+
+/// <summary>How to train. Defaults are the thesis's (section 3.6.1) where it states them.</summary>
+public sealed record TrainOptions
+{
+    /// <summary>Passes over the training chunks; default 90 (thesis).</summary>
+    public int Epochs { get; init; } = 90;
+    /// <summary>Chunks per step; default 64.</summary>
+    public int Batch { get; init; } = 64;
+    /// <summary>Adam learning rate; default 5e-4 (thesis).</summary>
+    public double Lr { get; init; } = 5e-4;
+    /// <summary>Weight of the KL term; default 1 (a plain VAE).</summary>
+    public double Beta { get; init; } = 1.0;
+    /// <summary>Seeds the split, the data order, initialization and sampling; default 0.</summary>
+    public int Seed { get; init; }
+    /// <summary>auto (CUDA if available), cpu, cuda or cuda:N; default auto.</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>Chunks per epoch, drawn without replacement from the training part; 0 (default) uses all of them.</summary>
+    public int EpochSize { get; init; }
+    /// <summary>CPU threads for libtorch; 0 (default) uses every core.</summary>
+    public int Threads { get; init; }
+    /// <summary>Clip the gradient norm to this value; 0 (default) does not clip.</summary>
+    public double GradClip { get; init; }
+    /// <summary>Stop after this many NaN or Inf losses in a row (each such step is skipped); default 20.</summary>
+    public int MaxBadSteps { get; init; } = 20;
+    /// <summary>Write a metrics row every this many steps; default 20.</summary>
+    public int LogEvery { get; init; } = 20;
+    /// <summary>Also checkpoint every this many steps inside an epoch; 0 (default) checkpoints at epoch ends only.</summary>
+    public int CheckpointEvery { get; init; }
+    /// <summary>Validation chunks scored each epoch (the first ones of the part); default 1000, 0 for all.</summary>
+    public int ValLimit { get; init; } = 1000;
+    /// <summary>Default <see cref="Precision.Fp32"/>.</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+
+    public void Validate()
+    {
+        if (Epochs < 0) throw HyphaException.Config($"epochs cannot be negative (got {Epochs})");
+        if (Batch < 1) throw HyphaException.Config($"batch must be at least 1 (got {Batch})");
+        if (!(Lr > 0) || double.IsInfinity(Lr)) throw HyphaException.Config($"learning rate must be positive (got {Lr})");
+        if (!(Beta >= 0) || double.IsInfinity(Beta)) throw HyphaException.Config($"beta must be zero or positive (got {Beta})");
+        if (EpochSize < 0) throw HyphaException.Config($"epoch size cannot be negative (got {EpochSize})");
+        if (Threads < 0) throw HyphaException.Config($"threads cannot be negative (got {Threads})");
+        if (GradClip < 0) throw HyphaException.Config($"gradient clip cannot be negative (got {GradClip})");
+        if (MaxBadSteps < 1) throw HyphaException.Config($"max bad steps must be at least 1 (got {MaxBadSteps})");
+        if (LogEvery < 1) throw HyphaException.Config($"log interval must be at least 1 (got {LogEvery})");
+        if (CheckpointEvery < 0) throw HyphaException.Config($"checkpoint interval cannot be negative (got {CheckpointEvery})");
+        Torch.DeviceSelector.Validate(Device);
+    }
+}

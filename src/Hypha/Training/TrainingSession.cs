@@ -1,0 +1,88 @@
+using Hypha.Data;
+using Hypha.Models;
+using Hypha.Runs;
+using Hypha.Torch;
+using Hypha.Training.Observers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hypha.Training;
+
+/// <summary>
+/// A run folder opened for work: its configuration, data resident on the device, and the model. <see cref="Train"/>
+/// is <c>hypha train</c>; <see cref="OpenTrained"/> is how sample, reconstruct and evaluate get a model.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    public RunFolder Run { get; }
+    public RunConfig Config { get; }
+    public PreparedData Data { get; }
+    public ChunkBank Bank { get; }
+    public IVaeModel Model { get; }
+    public Device Device { get; }
+
+    TrainingSession(RunFolder run, RunConfig config, PreparedData data, Device device)
+    {
+        Run = run;
+        Config = config;
+        Data = data;
+        Device = device;
+        Bank = new ChunkBank(data, device);
+        // Initialization is seeded so that two runs with the same seed start from the same weights.
+        manual_seed(config.Train.Seed);
+        Model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        Model.Module.to(device);
+    }
+
+    public TrainingContext Context => new(Run, Config, Model, Bank, Data.Index, Device);
+
+    /// <summary>Reads the images and builds the model for <paramref name="config"/> in <paramref name="run"/>, writing config.json and dataset.json.
+    /// On resume, the stored config is used and must describe the same data.</summary>
+    public static TrainingSession Create(RunFolder run, RunConfig config, Action<string>? log = null)
+    {
+        config.Validated();
+        if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
+        var device = DeviceSelector.Resolve(config.Train.Device);
+        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        run.WriteConfig(config);
+        DatasetSummary.From(data).Write(run.DatasetPath);
+        return new TrainingSession(run, config, data, device);
+    }
+
+    /// <summary>Opens a trained run: its config, its data (re-read from the recorded image paths) and the weights of its last checkpoint.</summary>
+    public static TrainingSession OpenTrained(RunFolder run, string? device = null, Action<string>? log = null)
+    {
+        var config = run.ReadConfig();
+        if (device is not null) config = config with { Train = config.Train with { Device = device } };
+        if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
+        var resolved = DeviceSelector.Resolve(config.Train.Device);
+        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        var session = new TrainingSession(run, config, data, resolved);
+        Checkpoint.Load(run.LastCheckpoint, session.Model, config.Model, data.Channels, data.ChunkSize, optimizer: null);
+        session.Model.Module.eval();
+        return session;
+    }
+
+    /// <summary>Trains with the standard observers: metrics.csv, TensorBoard, curves and grids.</summary>
+    public TrainResult Train(bool resume, Action<StepProgress>? progress = null, CancellationToken cancel = default,
+        IEnumerable<ITrainingObserver>? extraObservers = null)
+    {
+        var tensorBoard = new TensorBoardObserver();
+        var observers = new List<ITrainingObserver> { new MetricsCsvObserver(), tensorBoard, new CurvesObserver(), new GridsObserver(tensorBoard) };
+        observers.AddRange(extraObservers ?? []);
+        try
+        {
+            return new Trainer(Context, observers, progress).Run(resume, cancel);
+        }
+        finally
+        {
+            foreach (var o in observers) o.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        Model.Dispose();
+        Bank.Dispose();
+    }
+}
