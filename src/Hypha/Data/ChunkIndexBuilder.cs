@@ -26,7 +26,7 @@ public static class ChunkIndexBuilder
             var img = images[id];
             var sums = IntegralImage(img);
             int nx = geometry.CountAlong(img.Width), ny = geometry.CountAlong(img.Height);
-            var bands = mode == SplitMode.Regions ? RegionBands.For(img, size, plan) : null;
+            var bands = mode == SplitMode.Regions ? RegionBands.For(img, size, geometry.Stride, plan) : null;
             int dark = 0, bright = 0, boundary = 0;
             var perPart = new int[3];
             double denom = (double)size * size * img.Channels;
@@ -52,11 +52,10 @@ public static class ChunkIndexBuilder
             counts.Add(new ImageChunkCounts(img.Label, img.Width, img.Height, nx * ny, dark, bright, boundary, perPart[0], perPart[1], perPart[2]));
         }
 
-        if (mode == SplitMode.Chunks) counts = AssignChunks(unassigned, plan, parts, counts);
-
-        var total = parts.Sum(p => p.Count);
+        var total = parts.Sum(p => p.Count) + unassigned.Count;
         if (total == 0)
             throw new HyphaException(ExitCode.BadInput, NoChunksMessage(counts, geometry, filter));
+        if (mode == SplitMode.Chunks) counts = AssignChunks(unassigned, plan, parts, counts);
         string[] names = ["training", "validation", "test"];
         for (var k = 0; k < (split ? 3 : 1); k++)
             if (parts[k].Count == 0)

@@ -13,17 +13,20 @@ internal sealed class RegionBands
 
     RegionBands(bool alongX, int valStart, int testStart) => (_alongX, _valStart, _testStart) = (alongX, valStart, testStart);
 
-    public static RegionBands For(NormalizedImage img, int chunk, SplitPlan plan)
+    public static RegionBands For(NormalizedImage img, int chunk, int stride, SplitPlan plan)
     {
         bool alongX = img.Width >= img.Height;
         int length = alongX ? img.Width : img.Height;
         int test = Math.Max(chunk, (int)Math.Ceiling(plan.TestFraction * length));
         int val = Math.Max(chunk, (int)Math.Ceiling(plan.ValFraction * length));
-        if (length - test - val < chunk)
+        // Band edges sit on the stride grid, so each band of at least one chunk holds at least one chunk origin.
+        int testStart = (length - test) / stride * stride;
+        int valStart = Math.Max(0, testStart - val) / stride * stride;
+        if (testStart - val < 0 || valStart < chunk)
             throw HyphaException.Input(img.Source,
                 $"{img.Label} ({img.Width}x{img.Height}) is too small for the region split at chunk {chunk}: it needs at least " +
                 $"{test + val + chunk} pixels along its longer side; use a smaller --chunk, --split chunks, or more images with --split images");
-        return new RegionBands(alongX, length - test - val, length - test);
+        return new RegionBands(alongX, valStart, testStart);
     }
 
     /// <summary>The part a chunk at (x, y) lies in, or null when it straddles a band edge.</summary>

@@ -1,0 +1,2 @@
+// Tests that train use every core through libtorch; running them side by side only slows each down.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]

@@ -1,0 +1,59 @@
+using Hypha.Imaging;
+using Hypha.Runs;
+using Hypha.Sampling;
+using Hypha.Tests.Training;
+using Hypha.Training;
+
+namespace Hypha.Tests.Sampling;
+
+public class SamplingTests
+{
+    [Fact]
+    public void SamplesAreWrittenSeededAndNeverOverwritten()
+    {
+        using var dir = new TempDir();
+        var run = RunFolder.At(dir["run"]);
+        SmallRuns.Train(run, SmallRuns.Tiny(epochs: 1));
+        using var session = TrainingSession.OpenTrained(run);
+
+        var files = SampleWriter.Write(session.Model, session.Device, 10, dir["a"], seed: 7, batch: 4);
+        Assert.Equal(10, files.Count);
+        Assert.True(File.Exists(Path.Combine(dir["a"], "grid.png")));
+        var first = ImageReader.Read(files[0])[0];
+        Assert.Equal((32, 32, 1), (first.Width, first.Height, first.Channels));
+
+        // Same seed, other batch size: the same images.
+        var again = SampleWriter.Write(session.Model, session.Device, 10, dir["b"], seed: 7, batch: 10);
+        Assert.Equal(File.ReadAllBytes(files[9]), File.ReadAllBytes(again[9]));
+        var other = SampleWriter.Write(session.Model, session.Device, 1, dir["c"], seed: 8);
+        Assert.NotEqual(File.ReadAllBytes(files[0]), File.ReadAllBytes(other[0]));
+
+        var e = Assert.Throws<HyphaException>(() => SampleWriter.Write(session.Model, session.Device, 3, dir["a"], seed: 1));
+        Assert.Equal(ExitCode.OutputError, e.Code);
+        Assert.Equal(10 + 1, Directory.GetFiles(dir["a"]).Length);
+
+        var tiff = SampleWriter.Write(session.Model, session.Device, 2, dir["t"], seed: 7, format: ImageFormat.Tiff16);
+        var t = ImageReader.Read(tiff[0])[0];
+        Assert.Equal(16, t.BitDepth);
+    }
+
+    [Fact]
+    public void ReconstructionsComeInNamedPairs()
+    {
+        using var dir = new TempDir();
+        var run = RunFolder.At(dir["run"]);
+        SmallRuns.Train(run, SmallRuns.Tiny(epochs: 1));
+        using var session = TrainingSession.OpenTrained(run);
+        var ix = session.Data.Index;
+        var test = session.Data with { Index = new Hypha.Data.ChunkIndex(ix.Test, [], [], ix.PerImage, ix.SplitMode, ix.SplitReason) };
+        var n = ReconstructionWriter.Write(session.Model, session.Bank, test, dir["r"], limit: 12);
+        Assert.Equal(12, n);
+        for (var i = 0; i < 12; i++)
+        {
+            Assert.True(File.Exists(Path.Combine(dir["r"], $"{i:D6}_orig.png")));
+            Assert.True(File.Exists(Path.Combine(dir["r"], $"{i:D6}_recon.png")));
+        }
+        Assert.True(File.Exists(Path.Combine(dir["r"], "grid_000.png")));
+        Assert.Equal(13, File.ReadAllLines(Path.Combine(dir["r"], "chunks.csv")).Length);
+    }
+}

@@ -1,0 +1,97 @@
+using Hypha.Models;
+using Hypha.Runs;
+using Hypha.Training;
+using static TorchSharp.torch;
+
+namespace Hypha.Tests.Training;
+
+public class CheckpointTests
+{
+    [Fact]
+    public void RoundTripRestoresWeightsExactly()
+    {
+        using var dir = new TempDir();
+        var options = new ModelOptions { Width = 4, Latent = 8 };
+        manual_seed(1);
+        using var a = ModelFactory.Create(options, 1, 32);
+        var header = new CheckpointHeader(Checkpoint.CurrentFormat, options, 1, 32, 3, 5, 50, 800, 0, false, DateTime.UtcNow);
+        using var optimizer = optim.Adam(a.Module.parameters(), 1e-3);
+        Checkpoint.Save(dir["c.ckpt"], header, a, optimizer);
+
+        manual_seed(2);
+        using var b = ModelFactory.Create(options, 1, 32);
+        using var optimizerB = optim.Adam(b.Module.parameters(), 1e-3);
+        var read = Checkpoint.Load(dir["c.ckpt"], b, options, 1, 32, optimizerB);
+        Assert.Equal((3, 5, 800L), (read.Epoch, read.StepInEpoch, read.ImagesSeen));
+        var sa = a.Module.state_dict();
+        var sb = b.Module.state_dict();
+        Assert.Equal(sa.Keys.Order(), sb.Keys.Order());
+        foreach (var (k, v) in sa) Assert.True((v == sb[k]).all().item<bool>(), k);
+    }
+
+    [Fact]
+    public void CheckpointOfAnotherShapeIsRefusedBeforeLoading()
+    {
+        using var dir = new TempDir();
+        var options = new ModelOptions { Width = 4, Latent = 8 };
+        using var a = ModelFactory.Create(options, 1, 32);
+        Checkpoint.Save(dir["c.ckpt"], new CheckpointHeader(1, options, 1, 32, 0, 0, 0, 0, 0, false, DateTime.UtcNow), a, null);
+        using var b = ModelFactory.Create(options with { Latent = 16 }, 1, 32);
+        var e = Assert.Throws<HyphaException>(() => Checkpoint.Load(dir["c.ckpt"], b, options with { Latent = 16 }, 1, 32, null));
+        Assert.Equal(ExitCode.BadCheckpoint, e.Code);
+        Assert.Contains("latent 8", e.Message);
+        var e2 = Assert.Throws<HyphaException>(() => Checkpoint.Load(dir["c.ckpt"], a, options, 1, 64, null));
+        Assert.Contains("32x32", e2.Message);
+    }
+
+    [Fact]
+    public void ResumedRunReachesTheSameWeightsAsAnUninterruptedOne()
+    {
+        using var dir = new TempDir();
+        var config = SmallRuns.Tiny(epochs: 2);
+        var straight = RunFolder.At(dir["straight"]);
+        SmallRuns.Train(straight, config);
+
+        // Stop in the middle of epoch 2 (as Ctrl-C would), then resume.
+        var interrupted = RunFolder.At(dir["interrupted"]);
+        using var cts = new CancellationTokenSource();
+        Assert.Throws<OperationCanceledException>(() => SmallRuns.Train(interrupted, config, progress: p =>
+        {
+            if (p.Epoch == 1 && p.Step == 2) cts.Cancel();
+        }, cancel: cts.Token));
+        var header = Checkpoint.ReadHeader(interrupted.LastCheckpoint);
+        Assert.Equal((1, 2), (header.Epoch, header.StepInEpoch));
+        var result = SmallRuns.Train(interrupted, config, resume: true);
+        Assert.True(result.Complete);
+
+        var a = SmallRuns.Weights(straight);
+        var b = SmallRuns.Weights(interrupted);
+        foreach (var (name, values) in a) Assert.Equal(values, b[name]);
+
+        // metrics.csv holds each step once, with no rows left over from before the interruption.
+        var rows = Hypha.Training.Observers.MetricsCsvObserver.Read(interrupted.MetricsCsv);
+        var trainSteps = rows.Where(r => r["phase"] == "train").Select(r => r["global_step"]).ToList();
+        Assert.Equal(trainSteps.Distinct().Count(), trainSteps.Count);
+        Assert.Equal(MetricsRowsOf(straight), MetricsRowsOf(interrupted));
+    }
+
+    static List<string> MetricsRowsOf(RunFolder run) =>
+        Hypha.Training.Observers.MetricsCsvObserver.Read(run.MetricsCsv).Select(r => $"{r["phase"]}:{r["global_step"]}:{r["loss"]}").ToList();
+
+    [Fact]
+    public void TrainingWritesTheWholeRunFolder()
+    {
+        using var dir = new TempDir();
+        var run = RunFolder.At(dir["run"]);
+        var result = SmallRuns.Train(run, SmallRuns.Tiny(epochs: 1));
+        Assert.True(result.Complete);
+        foreach (var f in new[] { run.ConfigPath, run.DatasetPath, run.LastCheckpoint, run.MetricsCsv,
+                     Path.Combine(run.PlotsDir, "loss.png"), Path.Combine(run.PlotsDir, "kl.png"),
+                     Path.Combine(run.GridsDir, "reconstructions.png"), Path.Combine(run.GridsDir, "samples.png") })
+            Assert.True(new FileInfo(f).Length > 0, f);
+        Assert.NotEmpty(Directory.GetFiles(run.EventsDir, "events.out.tfevents.*"));
+        // The config round-trips through JSON unchanged.
+        Assert.Equal(ConfigJson.Serialize(SmallRuns.Tiny(epochs: 1)), ConfigJson.Serialize(run.ReadConfig()));
+        Assert.Contains("\"chunk\": 32", File.ReadAllText(run.ConfigPath));
+    }
+}
