@@ -19,7 +19,7 @@ public sealed class RunOptions
     public Option<int?> Stride { get; } = new("--stride") { Description = "Pixels between chunk origins, 1..chunk. Default: 16." };
     public Option<double?> MinMean { get; } = new("--min-mean") { Description = "Drop chunks whose mean is below this (black), in [0, 1]. Default: 0.10." };
     public Option<double?> MaxMean { get; } = new("--max-mean") { Description = "Drop chunks whose mean is above this (background), in [0, 1]. Default: 0.85." };
-    public Option<NormalizeMode?> Normalize { get; } = EnumOption.Create<NormalizeMode>("--normalize", "standardize: per-image z-score clipped to [-1, 1] then [0, 1] (thesis); percentile: per-image 1st..99.8th percentile to [0, 1] (keeps dark roots). Default: standardize.");
+    public Option<NormalizeMode?> Normalize { get; } = EnumOption.Create<NormalizeMode>("--normalize", "standardize: per-image z-score clipped to [-1, 1] then [0, 1] (thesis); percentile: per-image 1st..99.8th percentile to [0, 1] (keeps dark roots). Default: standardize (thesis), percentile (cpu).");
     public Option<double?> PercentileLow { get; } = new("--percentile-low") { Description = "Lower percentile for --normalize percentile. Default: 1." };
     public Option<double?> PercentileHigh { get; } = new("--percentile-high") { Description = "Upper percentile for --normalize percentile. Default: 99.8." };
     public Option<ChannelMode?> Channels { get; } = EnumOption.Create<ChannelMode>("--channels", "gray: luminance (thesis); rgb: keep colour, the model takes and makes 3 channels. Default: gray.");
