@@ -5,7 +5,7 @@ namespace Hypha.Models;
 
 /// <summary>
 /// The small surface every model offers, so that training, sampling and evaluation never switch on the
-/// model kind. Implemented by <see cref="ResNetVae.ResNetVae"/> and the progressive VAE.
+/// model kind. Implemented by <c>ResNetVae.ResNetVae</c> and the progressive VAE.
 /// </summary>
 public interface IVaeModel : IDisposable
 {
