@@ -31,7 +31,7 @@ public static class Prdc
         var insideReal = d < realRadii.unsqueeze(1);  // fake j inside real ball i
         var precision = insideReal.any(0).to(float64).mean().item<double>();
         var recall = (d < fakeRadii.unsqueeze(0)).any(1).to(float64).mean().item<double>();
-        var density = insideReal.to(float64).sum(0).mean().item<double>() / k;
+        var density = insideReal.to(float64).sum([0]).mean().item<double>() / k;
         var coverage = (d.amin([1]) < realRadii).to(float64).mean().item<double>();
         return new PrdcValues(precision, recall, density, coverage);
     }

@@ -38,7 +38,7 @@ public static class SlicedWasserstein
         var half = size / 2;
         if (h < size || w < size) throw new ArgumentException($"level {h}x{w} is smaller than a {size}x{size} patch");
         var m = n * perImage;
-        var img = (arange(m, dtype: int64) / perImage).view(m, 1, 1, 1);
+        var img = arange(n, dtype: int64).repeat_interleave(perImage).view(m, 1, 1, 1);
         var chan = arange(c, dtype: int64).view(1, c, 1, 1);
         var off = arange(-half, half + 1, dtype: int64);
         var cx = randint(half, w - half, [m, 1, 1, 1], dtype: int64, generator: generator);
