@@ -55,7 +55,7 @@ public sealed class EvaluationInputs : IDisposable
         Tensor a, b;
         using (NewDisposeScope())
         {
-            var gen = Seeds.Generator(seed, 0x5e11);
+            using var gen = Seeds.Generator(seed, 0x5e11);
             var perm = randperm(n, dtype: int64, generator: gen);
             var half = (n + 1) / 2;
             a = test.index_select(0, perm[..(int)half]).contiguous().DetachFromDisposeScope();

@@ -29,7 +29,7 @@ public sealed class MsSsimMetric : IMetric
         var samples = inputs.Samples!;
         var n = samples.shape[0];
         var pairs = (int)Math.Min(MaxPairs, n * (n - 1) / 2);
-        var gen = Seeds.Generator(inputs.Seed, 0x3553);
+        using var gen = Seeds.Generator(inputs.Seed, 0x3553);
         var i = randint(0, n, [pairs], dtype: int64, generator: gen);
         var j = (i + 1 + randint(0, n - 1, [pairs], dtype: int64, generator: gen)) % n;
         var value = SsimMetric.Batched(samples.index_select(0, i), samples.index_select(0, j), BatchSize,

@@ -38,6 +38,8 @@ public sealed class ResNet18Featurizer : IFeatureExtractor, IDisposable
         foreach (var p in new[] { prepPath, netPath })
             if (!File.Exists(p)) throw new FileNotFoundException($"ResNet18 model file missing: {p} (it is copied from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package at build time)", p);
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1 };
+        // No busy-waiting between runs: the machine is shared (training, other processes).
+        options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         prep = new InferenceSession(prepPath, options);
         net = new InferenceSession(netPath, options);
     }

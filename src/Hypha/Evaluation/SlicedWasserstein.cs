@@ -19,8 +19,9 @@ public static class SlicedWasserstein
             using var inner = NewDisposeScope();
             var dirs = randn([a.shape[1], dirsPerRepeat], dtype: float32, generator: generator);
             dirs = dirs / dirs.square().sum(0, keepdim: true).sqrt();
-            var pa = a.matmul(dirs).sort(0).Values;
-            var pb = b.matmul(dirs).sort(0).Values;
+            // Sorted along the last, contiguous dimension: about 2x faster on CPU than sorting dimension 0.
+            var pa = a.matmul(dirs).t().contiguous().sort(-1, stable: true).Values;
+            var pb = b.matmul(dirs).t().contiguous().sort(-1, stable: true).Values;
             total += (pa - pb).abs().mean().item<float>();
         }
         return total / dirRepeats;

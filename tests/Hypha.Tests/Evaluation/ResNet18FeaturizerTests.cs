@@ -53,7 +53,7 @@ public sealed class ResNet18FeaturizerTests : IClassFixture<ResNet18FeaturizerTe
         var chunks = TestImages.AmfChunks;
         using var inputs = new EvaluationInputs
         {
-            TrainReal = chunks[..10], TestRealA = chunks[40..50], TestRealB = chunks[50..60], Samples = chunks[40..50],
+            TrainReal = chunks[..8], TestRealA = chunks[40..48], TestRealB = chunks[50..58], Samples = chunks[40..48],
         };
         var metric = new FrechetDistanceMetric(featurizer);
         Assert.Equal("fd_resnet18", metric.Name);
@@ -62,8 +62,8 @@ public sealed class ResNet18FeaturizerTests : IClassFixture<ResNet18FeaturizerTe
         Assert.True(same.Floor > 1, $"floor {same.Floor}");
         using var noisy = new EvaluationInputs
         {
-            TrainReal = chunks[..10], TestRealA = chunks[40..50], TestRealB = chunks[50..60],
-            Samples = TestImages.Noisy(chunks[50..60], 0.3, 1),
+            TrainReal = chunks[..8], TestRealA = chunks[40..48], TestRealB = chunks[50..58],
+            Samples = TestImages.Noisy(chunks[50..58], 0.3, 1),
         };
         var n = metric.Compute(noisy);
         Assert.True(n.Value > n.Floor, $"noise {n.Value} vs floor {n.Floor}");

@@ -30,6 +30,16 @@ public class SsimTests
     }
 
     [Fact]
+    public void Float32_ssim_matches_a_float64_computation()
+    {
+        using var scope = NewDisposeScope();
+        var x = TestImages.AmfChunks[..16];
+        var y = TestImages.Noisy(x, 0.05, 7);
+        var reference = Ssim.Maps(x.to(float64), y.to(float64), 1.0).Ssim.mean([1, 2, 3]);
+        Assert.True((Ssim.PerImage(x, y) - reference).abs().max().item<double>() < 1e-5);
+    }
+
+    [Fact]
     public void Ssim_window_is_a_normalized_gaussian()
     {
         using var scope = NewDisposeScope();
@@ -73,9 +83,9 @@ public class SsimTests
         {
             TrainReal = chunks[..60], TestRealA = chunks[60..95], TestRealB = chunks[95..130], Samples = collapsed,
         };
-        var r = new MsSsimMetric { MaxPairs = 200 }.Compute(inputs);
+        var r = new MsSsimMetric { MaxPairs = 64 }.Compute(inputs);
         Assert.True(r.Value > r.Floor!.Value + 0.2, $"collapsed {r.Value} vs floor {r.Floor}");
         Assert.Equal(3, r.Parameters["scales"]);
-        Assert.Equal(r.Value, new MsSsimMetric { MaxPairs = 200 }.Compute(inputs).Value); // seeded
+        Assert.Equal(r.Value, new MsSsimMetric { MaxPairs = 64 }.Compute(inputs).Value); // seeded
     }
 }

@@ -43,6 +43,23 @@ public class SwdTests
     }
 
     [Fact]
+    public void Descriptors_are_normalized_per_set_as_progan()
+    {
+        using var scope = NewDisposeScope();
+        // Each set's descriptors are normalized to mean 0, std 1 per channel, so an affine change of intensity
+        // (contrast 0.5, offset 0.2) of one set is invisible to SWD.
+        var chunks = TestImages.AmfChunks[..20];
+        var metric = new SwdMetric { PatchesPerImage = 16 };
+        var affine = metric.PerLevel(chunks, chunks * 0.5f + 0.2f, 4);
+        Assert.All(affine, v => Assert.True(Math.Abs(v) < 1e-2, $"affine {v}"));
+        using var gen = new Generator(1);
+        var d = SlicedWasserstein.Descriptors(LaplacianPyramid.Build(chunks, 2)[0], 16, 7, gen);
+        Assert.Equal(new long[] { 20 * 16, 49 }, d.shape);
+        Assert.True(d.mean().abs().item<float>() < 1e-4);
+        Assert.Equal(1.0, d.std().item<float>(), 2);
+    }
+
+    [Fact]
     public void Metric_reports_levels_average_and_floor()
     {
         using var scope = NewDisposeScope();
