@@ -40,6 +40,39 @@ public class SsimTests
     }
 
     [Fact]
+    public void Ssim_matches_a_naive_windowed_computation()
+    {
+        using var scope = NewDisposeScope();
+        // 13x13 images give a 3x3 valid map; recompute it with explicit loops over 11x11 Gaussian windows.
+        var gen = new Generator(11);
+        var x = rand([1, 1, 13, 13], dtype: float64, generator: gen);
+        var y = (x + 0.2 * rand([1, 1, 13, 13], dtype: float64, generator: gen)).clamp(0, 1);
+        var xs = x.data<double>().ToArray();
+        var ys = y.data<double>().ToArray();
+        var g = new double[11];
+        for (var i = 0; i < 11; i++) g[i] = Math.Exp(-(i - 5) * (i - 5) / (2 * 1.5 * 1.5));
+        var gs = g.Sum();
+        double c1 = 1e-4, c2 = 9e-4, total = 0;
+        for (var oy = 0; oy < 3; oy++)
+        for (var ox = 0; ox < 3; ox++)
+        {
+            double mx = 0, my = 0, xx = 0, yy = 0, xy = 0;
+            for (var i = 0; i < 11; i++)
+            for (var j = 0; j < 11; j++)
+            {
+                var w = g[i] * g[j] / (gs * gs);
+                double a = xs[(oy + i) * 13 + ox + j], b = ys[(oy + i) * 13 + ox + j];
+                mx += w * a; my += w * b; xx += w * a * a; yy += w * b * b; xy += w * a * b;
+            }
+            var vx = xx - mx * mx;
+            var vy = yy - my * my;
+            var cxy = xy - mx * my;
+            total += (2 * mx * my + c1) * (2 * cxy + c2) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+        }
+        Assert.Equal(total / 9, Ssim.PerImage(x.to(float32), y.to(float32)).item<double>(), 5);
+    }
+
+    [Fact]
     public void Ssim_window_is_a_normalized_gaussian()
     {
         using var scope = NewDisposeScope();
