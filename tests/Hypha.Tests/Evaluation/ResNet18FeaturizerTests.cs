@@ -37,6 +37,19 @@ public sealed class ResNet18FeaturizerTests : IClassFixture<ResNet18FeaturizerTe
     }
 
     [Fact]
+    public void Rgb_chunks_give_finite_features_that_see_colour()
+    {
+        using var scope = NewDisposeScope();
+        var rgb = TestImages.AmfRgbChunks();
+        var f = featurizer.Extract(rgb[..2]);
+        Assert.Equal(new long[] { 2, 512 }, f.shape);
+        Assert.True(f.isfinite().all().item<bool>());
+        var gray = rgb[..2].mean([1], keepdim: true);
+        var g = featurizer.Extract(gray);
+        Assert.True((f - g).abs().max().item<float>() > 1e-3); // colour information reaches the features
+    }
+
+    [Fact]
     public void Preprocess_replicates_gray_resizes_and_scales()
     {
         using var scope = NewDisposeScope();

@@ -82,6 +82,20 @@ public class SsimTests
         Assert.Equal(Math.Exp(-1 / (2 * 1.5 * 1.5)), (w[5, 6] / w[5, 5]).item<double>(), 12);
     }
 
+    [Fact]
+    public void MsSsim_of_constant_images_weights_luminance_at_the_coarsest_scale_only()
+    {
+        using var scope = NewDisposeScope();
+        // Constant images: contrast-structure is 1 at every scale, luminance enters only at the coarsest scale,
+        // with its renormalized weight (64 px: 3 scales).
+        const double a = 0.4, b = 0.6, c1 = 0.01 * 0.01;
+        var x = full(new long[] { 1, 1, 64, 64 }, a, dtype: float32);
+        var y = full(new long[] { 1, 1, 64, 64 }, b, dtype: float32);
+        var luminance = (2 * a * b + c1) / (a * a + b * b + c1);
+        var expected = Math.Pow(luminance, 0.3001 / (0.0448 + 0.2856 + 0.3001));
+        Assert.Equal(expected, Ssim.MsSsimPerImage(x, y).item<double>(), 5);
+    }
+
     [Theory]
     [InlineData(56, 3)]
     [InlineData(64, 3)]

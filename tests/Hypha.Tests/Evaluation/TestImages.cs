@@ -37,6 +37,25 @@ internal static class TestImages
         return tensor(data, [rows * cols, 1, side, side]).DetachFromDisposeScope();
     }
 
+    /// <summary>Four 64x64 RGB chunks [4, 3, 64, 64] from the middle of the same (halved) amf_ink_roots image.</summary>
+    public static Tensor AmfRgbChunks()
+    {
+        var path = SharedData.Path("amf_ink_roots", "N_benthamiana_roots_R_irregularis_ink_low_magnification_1.jpg");
+        using var full = Cv2.ImRead(path, ImreadModes.Color);
+        using var img = new Mat();
+        Cv2.Resize(full, img, new OpenCvSharp.Size(full.Width / 2, full.Height / 2), interpolation: InterpolationFlags.Area);
+        const int side = 64;
+        var data = new float[4 * 3 * side * side];
+        for (var n = 0; n < 4; n++)
+        for (var y = 0; y < side; y++)
+        for (var x = 0; x < side; x++)
+        {
+            var bgr = img.At<Vec3b>(img.Rows / 2 + y, img.Cols / 2 + (n - 2) * side + x);
+            for (var c = 0; c < 3; c++) data[((n * 3 + c) * side + y) * side + x] = bgr[2 - c] / 255f; // to RGB
+        }
+        return tensor(data, [4, 3, side, side]);
+    }
+
     /// <summary>Smooth random images [n, c, side, side] in [0, 1]: upsampled noise, deterministic from the seed.</summary>
     public static Tensor Smooth(int n, int c, int side, int seed)
     {
