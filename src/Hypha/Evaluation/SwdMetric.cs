@@ -31,7 +31,10 @@ public sealed class SwdMetric : IMetric
     public string Name => Key;
     public int Version => 1;
 
-    public string? MissingInputs(EvaluationInputs inputs) => inputs.Samples is null ? "no samples" : null;
+    public string? MissingInputs(EvaluationInputs inputs) =>
+        inputs.Samples is null ? "no samples"
+        : LevelSides((int)Math.Min(inputs.TestRealA.shape[2], inputs.TestRealA.shape[3])).Count == 0 ? $"images smaller than {Math.Max(MinLevelSide, PatchSize)} px"
+        : null;
 
     /// <summary>Level sides for images of side <paramref name="side"/>.</summary>
     public IReadOnlyList<int> LevelSides(int side)
