@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Hypha.Bench;
+using Hypha.Data;
+using Hypha.Imaging;
+using Hypha.Models;
+using Hypha.Runs;
+using Hypha.Sampling;
+using Hypha.Torch;
+using Hypha.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// One benchmark run, one JSON line on stdout. bench/run.sh repeats runs and takes medians.
+var a = BenchArgs.Parse(args);
+TorchBackend.EnsureLoaded();
+if (a.Threads > 0) set_num_threads(a.Threads);
+var device = DeviceSelector.Resolve(a.Device);
+var config = new RunConfig
+{
+    Preset = "bench",
+    Data = new DataOptions { Images = [a.Images], Chunk = a.Chunk, Stride = 16, Normalize = NormalizeMode.Standardize, Split = SplitMode.Regions },
+    Model = new ModelOptions { Width = a.Width, Latent = a.Latent },
+    Train = new TrainOptions { Epochs = 1, Batch = a.Batch, Lr = 5e-4, Device = a.Device, EpochSize = (a.Warmup + a.Steps) * a.Batch, ValLimit = a.Batch, LogEvery = 1_000_000 },
+}.Validated();
+var data = DatasetBuilder.Build(config.Data, 0);
+var result = new Dictionary<string, object>
+{
+    ["tool"] = "hypha", ["torchsharp"] = typeof(torch).Assembly.GetName().Version!.ToString(), ["libtorch"] = torch.__version__,
+    ["device"] = device.ToString(), ["mode"] = a.Mode, ["chunk"] = a.Chunk, ["batch"] = a.Batch, ["width"] = a.Width, ["latent"] = a.Latent,
+    ["threads"] = get_num_threads(), ["train_chunks"] = data.Index.Train.Count,
+};
+using var run = new TempRun();
+using var bank = new ChunkBank(data, device);
+
+switch (a.Mode)
+{
+    case "train":
+    {
+        manual_seed(0);
+        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        model.Module.to(device);
+        var context = new TrainingContext(RunFolder.At(run.Path), config, model, bank, data.Index, device);
+        var stamps = new List<double>();
+        var clock = Stopwatch.StartNew();
+        new Trainer(context, [], p => stamps.Add(clock.Elapsed.TotalSeconds)).Run(resume: false);
+        // Timed steps: after the warm-up ones, so allocator growth and kernel selection are not counted.
+        var seconds = stamps[^1] - stamps[a.Warmup - 1];
+        result["train_images_per_s"] = a.Steps * a.Batch / seconds;
+        result["data_share"] = DataShare(bank, data.Index.Train, a.Batch, seconds / a.Steps);
+        break;
+    }
+    case "sample":
+    {
+        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        model.Module.to(device);
+        using var z = Generation.PriorLatents((a.Warmup + a.Steps) * a.Batch, a.Latent, 0);
+        using (var warm = Generation.Decode(model, z.narrow(0, 0, a.Warmup * a.Batch), device, a.Batch)) { }
+        var clock = Stopwatch.StartNew();
+        using (var images = Generation.Decode(model, z.narrow(0, a.Warmup * a.Batch, a.Steps * a.Batch), device, a.Batch)) { }
+        result["sample_images_per_s"] = a.Steps * a.Batch / clock.Elapsed.TotalSeconds;
+        break;
+    }
+    case "data":
+    {
+        var order = EpochOrder.For(data.Index.Train.Count, 0, 0, 0);
+        var clock = Stopwatch.StartNew();
+        long chunks = 0;
+        for (var i = 0; clock.Elapsed.TotalSeconds < 3; i = (i + a.Batch) % (order.Length - a.Batch))
+        {
+            using var x = bank.Cut(data.Index.Train, order.AsSpan(i, a.Batch));
+            if (device.type == DeviceType.CUDA) cuda.synchronize();
+            chunks += a.Batch;
+        }
+        result["data_chunks_per_s"] = chunks / clock.Elapsed.TotalSeconds;
+        break;
+    }
+    default:
+        throw new ArgumentException($"unknown mode {a.Mode}");
+}
+result["peak_rss_mib"] = PeakRss.MiB();
+Console.WriteLine(JsonSerializer.Serialize(result));
+
+// Share of a training step spent cutting its batch: time the cut alone over as many batches.
+static double DataShare(ChunkBank bank, IReadOnlyList<ChunkRef> chunks, int batch, double stepSeconds)
+{
+    var order = EpochOrder.For(chunks.Count, 0, 1, 0);
+    var clock = Stopwatch.StartNew();
+    int n = 0;
+    for (var i = 0; i + batch <= order.Length && n < 20; i += batch, n++)
+    {
+        using var x = bank.Cut(chunks, order.AsSpan(i, batch));
+        _ = x.sum().item<float>(); // force completion on asynchronous devices
+    }
+    return clock.Elapsed.TotalSeconds / n / stepSeconds;
+}
