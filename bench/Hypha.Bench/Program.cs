@@ -21,13 +21,17 @@ var config = new RunConfig
     Preset = "bench",
     Data = new DataOptions { Images = [a.Images], Chunk = a.Chunk, Stride = 16, Normalize = NormalizeMode.Standardize, Split = SplitMode.Regions },
     Model = new ModelOptions { Width = a.Width, Latent = a.Latent },
-    Train = new TrainOptions { Epochs = 1, Batch = a.Batch, Lr = 5e-4, Device = a.Device, EpochSize = (a.Warmup + a.Steps) * a.Batch, ValLimit = a.Batch, LogEvery = 1_000_000 },
+    Train = new TrainOptions
+    {
+        Epochs = 1, Batch = a.Batch, Lr = 5e-4, Device = a.Device, EpochSize = (a.Warmup + a.Steps) * a.Batch, ValLimit = a.Batch, LogEvery = 1_000_000,
+        Precision = Enum.Parse<Precision>(a.Precision, ignoreCase: true), Layout = Enum.Parse<Layout>(a.Layout, ignoreCase: true),
+    },
 }.Validated();
 var data = DatasetBuilder.Build(config.Data, 0);
 var result = new Dictionary<string, object>
 {
     ["tool"] = "hypha", ["torchsharp"] = typeof(torch).Assembly.GetName().Version!.ToString(), ["libtorch"] = torch.__version__,
-    ["device"] = device.ToString(), ["mode"] = a.Mode, ["chunk"] = a.Chunk, ["batch"] = a.Batch, ["width"] = a.Width, ["latent"] = a.Latent,
+    ["device"] = device.ToString(), ["mode"] = a.Mode, ["precision"] = a.Precision, ["layout"] = a.Layout, ["chunk"] = a.Chunk, ["batch"] = a.Batch, ["width"] = a.Width, ["latent"] = a.Latent,
     ["threads"] = get_num_threads(), ["train_chunks"] = data.Index.Train.Count,
 };
 using var run = new TempRun();
@@ -54,6 +58,7 @@ switch (a.Mode)
     {
         using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
+        using var compute = config.Train.ComputeScope(device);
         using var z = Generation.PriorLatents((a.Warmup + a.Steps) * a.Batch, a.Latent, 0);
         using (var warm = Generation.Decode(model, z.narrow(0, 0, a.Warmup * a.Batch), device, a.Batch)) { }
         var clock = Stopwatch.StartNew();

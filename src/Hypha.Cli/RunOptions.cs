@@ -44,11 +44,13 @@ public sealed class RunOptions
     public Option<double?> GradClip { get; } = new("--grad-clip") { Description = "Clip the gradient norm (0: off). Default: 0." };
     public Option<int?> MaxBadSteps { get; } = new("--max-bad-steps") { Description = "Stop after this many NaN/Inf losses in a row (each is skipped). Default: 20." };
     public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N steps inside an epoch (0: epoch ends only). Default: 0." };
+    public Option<Precision?> Precision { get; } = EnumOption.Create<Precision>("--precision", "fp32, or bf16: convolutions in bfloat16 on fp32 master weights, batch norm statistics and loss in fp32 (about 2x faster on GPUs and on CPUs with AVX-512 BF16). Default: fp32.");
+    public Option<Layout?> Layout { get; } = EnumOption.Create<Layout>("--layout", "auto: channels-last on CUDA, channels-first on CPU; nchw; nhwc. Default: auto.");
     public Option<int?> LogEvery { get; } = new("--log-every") { Description = "Write a metrics row every N steps. Default: 20." };
 
     public IEnumerable<Option> All => [Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
         Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Width, Latent, Epochs, Batch, Lr, Beta, Seed, Device,
-        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, LogEvery];
+        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery];
 
     public void AddTo(Command command)
     {
@@ -100,6 +102,8 @@ public sealed class RunOptions
             MaxBadSteps = p.GetValue(MaxBadSteps) ?? c.Train.MaxBadSteps,
             CheckpointEvery = p.GetValue(CheckpointEvery) ?? c.Train.CheckpointEvery,
             LogEvery = p.GetValue(LogEvery) ?? c.Train.LogEvery,
+            Precision = p.GetValue(Precision) ?? c.Train.Precision,
+            Layout = p.GetValue(Layout) ?? c.Train.Layout,
         };
         return (c with { Data = d, Model = m, Train = t }).Validated();
     }

@@ -21,8 +21,9 @@ public static class SampleCommand
         var batch = new Option<int>("--batch") { Description = "Latents decoded at once. Default: 256.", DefaultValueFactory = _ => 256 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a folder that already holds files." };
+        var precision = EnumOption.Create<Precision>("--precision", "fp32 or bf16 decoding. Default: fp32.");
         var cmd = new Command("sample", "Write synthetic chunks decoded from the prior of a trained run, plus grid.png.")
-            { run, count, outDir, seed, format, batch, device, overwrite };
+            { run, count, outDir, seed, format, batch, device, overwrite, precision };
         cmd.SetAction(p => CliApp.Guard(_ =>
         {
             var folder = RunFolder.Open(p.GetValue(run)!);
@@ -33,6 +34,7 @@ public static class SampleCommand
             Checkpoint.Load(folder.LastCheckpoint, model, config.Model, config.Data.Channels.Count(), config.Data.Chunk, optimizer: null);
             model.Module.to(dev);
             var n = p.GetValue(count);
+            using var compute = (config.Train with { Precision = p.GetValue(precision) ?? Precision.Fp32 }).ComputeScope(dev);
             var written = SampleWriter.Write(model, dev, n, p.GetValue(outDir)!, p.GetValue(seed), p.GetValue(format) ?? ImageFormat.Png8,
                 p.GetValue(batch), p.GetValue(overwrite), k => Console.Write($"\rwrote {k}/{n}"));
             Console.WriteLine($"\nwrote {written.Count} samples and grid.png to {p.GetValue(outDir)}");

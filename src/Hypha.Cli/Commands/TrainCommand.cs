@@ -13,7 +13,7 @@ public static class TrainCommand
         var options = new RunOptions();
         var outDir = new Option<string>("--out") { Description = "Parent folder of new runs; each gets a numbered folder named from its config. Default: runs." };
         var runDir = new Option<string>("--run") { Description = "Exact run folder (new, or existing with --resume)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint, with its stored configuration (only --epochs and --device may change)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint, with its stored configuration (only --epochs, --device, --precision and --layout may change)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the resolved configuration and exit." };
         var cmd = new Command("train", "Train a model on image chunks; writes a run folder with config, checkpoints, metrics.csv, TensorBoard events, curves and grids.");
         options.AddTo(cmd);
@@ -32,7 +32,9 @@ public static class TrainCommand
                 config = run.ReadConfig();
                 config = config with { Train = config.Train with {
                     Epochs = p.GetValue(options.Epochs) ?? config.Train.Epochs,
-                    Device = p.GetValue(options.Device) ?? config.Train.Device } };
+                    Device = p.GetValue(options.Device) ?? config.Train.Device,
+                    Precision = p.GetValue(options.Precision) ?? config.Train.Precision,
+                    Layout = p.GetValue(options.Layout) ?? config.Train.Layout } };
                 config.Validated();
             }
             else

@@ -5,6 +5,20 @@ public enum Precision
 {
     /// <summary>Everything in float32 (default).</summary>
     Fp32,
+    /// <summary>Convolutions and linear layers compute in bfloat16 on fp32 master weights; batch norm statistics,
+    /// the loss and the optimizer stay fp32 (see <see cref="Models.Layers.Autocast"/>).</summary>
+    Bf16,
+}
+
+/// <summary>Memory layout of activations and convolution weights.</summary>
+public enum Layout
+{
+    /// <summary>Channels-last on CUDA (cuDNN's fast kernels), channels-first on the CPU (default).</summary>
+    Auto,
+    /// <summary>Channels-first, PyTorch's default.</summary>
+    Nchw,
+    /// <summary>Channels-last, made with strides since TorchSharp has no memory-format API.</summary>
+    Nhwc,
 }
 
 /// <summary>How to train. Defaults are the thesis's (section 3.6.1) where it states them.</summary>
@@ -38,6 +52,13 @@ public sealed record TrainOptions
     public int ValLimit { get; init; } = 1000;
     /// <summary>Default <see cref="Precision.Fp32"/>.</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
+    /// <summary>Default <see cref="Layout.Auto"/>.</summary>
+    public Layout Layout { get; init; } = Layout.Auto;
+
+    /// <summary>The <see cref="Models.Layers.Autocast"/> policy these options ask for on <paramref name="device"/>.</summary>
+    public IDisposable ComputeScope(TorchSharp.torch.Device device) => Models.Layers.Autocast.Enter(
+        Precision == Precision.Bf16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32,
+        Layout == Layout.Nhwc || (Layout == Layout.Auto && device.type == TorchSharp.DeviceType.CUDA));
 
     public void Validate()
     {

@@ -57,6 +57,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
             for (var step = firstStep; step < steps; step++)
             {
                 using (var scope = NewDisposeScope())
+                using (t.ComputeScope(context.Device))
                 {
                     var x = ModelInput.Fit(_model, context.Bank.Cut(train, order.AsSpan(step * batch, batch)));
                     var output = _model.Forward(x);
@@ -99,6 +100,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
             if (window.Count > 0)
                 Emit(window.Drain(epoch, steps, globalStep, imagesSeen, imagesThisSession / Math.Max(1e-9, clock.Elapsed.TotalSeconds), clock.Elapsed.TotalSeconds, skipped));
 
+            using var compute = t.ComputeScope(context.Device);
             var val = Validator.Score(_model, context.Bank, context.Index.Validation, t.ValLimit, Math.Max(t.Batch, 64), t.Beta);
             lastValLoss = val.Loss;
             lastValPsnr = val.Psnr;

@@ -11,19 +11,19 @@ namespace Hypha.Models.Layers;
 /// </summary>
 public sealed class BasicBlock : Module<Tensor, Tensor>
 {
-    readonly Conv2d conv1, conv2;
-    readonly BatchNorm2d bn1, bn2;
+    readonly AutocastConv2d conv1, conv2;
+    readonly Fp32BatchNorm2d bn1, bn2;
     readonly Sequential? downsample;
 
     /// <param name="stride">Stride of the first convolution and of the shortcut; default 1.</param>
     public BasicBlock(int inChannels, int outChannels, int stride = 1) : base(nameof(BasicBlock))
     {
-        conv1 = Conv2d(inChannels, outChannels, 3, stride: stride, padding: 1, bias: false);
-        bn1 = BatchNorm2d(outChannels);
-        conv2 = Conv2d(outChannels, outChannels, 3, padding: 1, bias: false);
-        bn2 = BatchNorm2d(outChannels);
+        conv1 = new AutocastConv2d(inChannels, outChannels, 3, stride: stride, padding: 1, hasBias: false);
+        bn1 = new Fp32BatchNorm2d(outChannels);
+        conv2 = new AutocastConv2d(outChannels, outChannels, 3, padding: 1, hasBias: false);
+        bn2 = new Fp32BatchNorm2d(outChannels);
         if (stride != 1 || inChannels != outChannels)
-            downsample = Sequential(Conv2d(inChannels, outChannels, 1, stride: stride, bias: false), BatchNorm2d(outChannels));
+            downsample = Sequential(new AutocastConv2d(inChannels, outChannels, 1, stride: stride, hasBias: false), new Fp32BatchNorm2d(outChannels));
         RegisterComponents();
     }
 

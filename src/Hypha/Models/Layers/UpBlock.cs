@@ -13,23 +13,23 @@ namespace Hypha.Models.Layers;
 /// </summary>
 public sealed class UpBlock : Module<Tensor, Tensor>
 {
-    readonly ConvTranspose2d conv1, conv2;
-    readonly BatchNorm2d bn1, bn2;
+    readonly AutocastConvTranspose2d conv1, conv2;
+    readonly Fp32BatchNorm2d bn1, bn2;
     readonly Sequential? upsample;
 
     /// <param name="up">Double the resolution; default false.</param>
     public UpBlock(int inChannels, int outChannels, bool up = false) : base(nameof(UpBlock))
     {
-        conv1 = ConvTranspose2d(inChannels, inChannels, 3, padding: 1, bias: false);
-        bn1 = BatchNorm2d(inChannels);
+        conv1 = new AutocastConvTranspose2d(inChannels, inChannels, 3, padding: 1, hasBias: false);
+        bn1 = new Fp32BatchNorm2d(inChannels);
         conv2 = up
-            ? ConvTranspose2d(inChannels, outChannels, 3, stride: 2, padding: 1, output_padding: 1, bias: false)
-            : ConvTranspose2d(inChannels, outChannels, 3, padding: 1, bias: false);
-        bn2 = BatchNorm2d(outChannels);
+            ? new AutocastConvTranspose2d(inChannels, outChannels, 3, stride: 2, padding: 1, outputPadding: 1, hasBias: false)
+            : new AutocastConvTranspose2d(inChannels, outChannels, 3, padding: 1, hasBias: false);
+        bn2 = new Fp32BatchNorm2d(outChannels);
         if (up || inChannels != outChannels)
             upsample = Sequential(
-                up ? ConvTranspose2d(inChannels, outChannels, 2, stride: 2, bias: false) : ConvTranspose2d(inChannels, outChannels, 1, bias: false),
-                BatchNorm2d(outChannels));
+                up ? new AutocastConvTranspose2d(inChannels, outChannels, 2, stride: 2, hasBias: false) : new AutocastConvTranspose2d(inChannels, outChannels, 1, hasBias: false),
+                new Fp32BatchNorm2d(outChannels));
         RegisterComponents();
     }
 

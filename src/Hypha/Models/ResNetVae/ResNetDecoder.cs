@@ -10,10 +10,10 @@ namespace Hypha.Models.ResNetVae;
 /// stride-2 transposed convolution that replaces un-pooling, and the stem's 7x7 stride-2 mirror with a sigmoid.</summary>
 public sealed class ResNetDecoder : Module<Tensor, Tensor>
 {
-    readonly Linear fc;
+    readonly AutocastLinear fc;
     readonly Sequential layer4, layer3, layer2, layer1;
-    readonly ConvTranspose2d unpool, head;
-    readonly BatchNorm2d unpool_bn;
+    readonly AutocastConvTranspose2d unpool, head;
+    readonly Fp32BatchNorm2d unpool_bn;
     readonly int _width, _side;
 
     public ResNetDecoder(ResNetVaeOptions o) : base(nameof(ResNetDecoder))
@@ -21,14 +21,14 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
         int w = o.Width;
         _width = w;
         _side = o.Resolution / 32;
-        fc = Linear(o.Latent, 8 * w * _side * _side);
+        fc = new AutocastLinear(o.Latent, 8 * w * _side * _side);
         layer4 = Sequential(new UpBlock(8 * w, 8 * w), new UpBlock(8 * w, 4 * w, up: true));
         layer3 = Sequential(new UpBlock(4 * w, 4 * w), new UpBlock(4 * w, 2 * w, up: true));
         layer2 = Sequential(new UpBlock(2 * w, 2 * w), new UpBlock(2 * w, w, up: true));
         layer1 = Sequential(new UpBlock(w, w), new UpBlock(w, w));
-        unpool = ConvTranspose2d(w, w, 2, stride: 2, bias: false);
-        unpool_bn = BatchNorm2d(w);
-        head = ConvTranspose2d(w, o.Channels, 7, stride: 2, padding: 3, output_padding: 1);
+        unpool = new AutocastConvTranspose2d(w, w, 2, stride: 2, hasBias: false);
+        unpool_bn = new Fp32BatchNorm2d(w);
+        head = new AutocastConvTranspose2d(w, o.Channels, 7, stride: 2, padding: 3, outputPadding: 1);
         RegisterComponents();
     }
 

@@ -9,22 +9,22 @@ namespace Hypha.Models.ResNetVae;
 /// <summary>ResNet-18 on <c>Channels</c> inputs, then two linear heads for the posterior mean and log-variance.</summary>
 public sealed class ResNetEncoder : Module<Tensor, (Tensor Mu, Tensor LogVar)>
 {
-    readonly Conv2d stem_conv;
-    readonly BatchNorm2d stem_bn;
+    readonly AutocastConv2d stem_conv;
+    readonly Fp32BatchNorm2d stem_bn;
     readonly Sequential layer1, layer2, layer3, layer4;
-    readonly Linear fc_mu, fc_logvar;
+    readonly AutocastLinear fc_mu, fc_logvar;
 
     public ResNetEncoder(ResNetVaeOptions o) : base(nameof(ResNetEncoder))
     {
         int w = o.Width;
-        stem_conv = Conv2d(o.Channels, w, 7, stride: 2, padding: 3, bias: false);
-        stem_bn = BatchNorm2d(w);
+        stem_conv = new AutocastConv2d(o.Channels, w, 7, stride: 2, padding: 3, hasBias: false);
+        stem_bn = new Fp32BatchNorm2d(w);
         layer1 = Sequential(new BasicBlock(w, w), new BasicBlock(w, w));
         layer2 = Sequential(new BasicBlock(w, 2 * w, 2), new BasicBlock(2 * w, 2 * w));
         layer3 = Sequential(new BasicBlock(2 * w, 4 * w, 2), new BasicBlock(4 * w, 4 * w));
         layer4 = Sequential(new BasicBlock(4 * w, 8 * w, 2), new BasicBlock(8 * w, 8 * w));
-        fc_mu = Linear(8 * w, o.Latent);
-        fc_logvar = Linear(8 * w, o.Latent);
+        fc_mu = new AutocastLinear(8 * w, o.Latent);
+        fc_logvar = new AutocastLinear(8 * w, o.Latent);
         RegisterComponents();
     }
 
@@ -35,6 +35,7 @@ public sealed class ResNetEncoder : Module<Tensor, (Tensor Mu, Tensor LogVar)>
         h = layer4.forward(layer3.forward(layer2.forward(layer1.forward(h))));
         h = functional.adaptive_avg_pool2d(h, 1).flatten(1);
         // Guard rail: a bounded log-variance keeps exp() finite early in training.
-        return (fc_mu.forward(h), fc_logvar.forward(h).clamp(-30, 20));
+        // The posterior leaves the encoder in fp32 whatever the compute dtype: the KL term and sampling need the precision.
+        return (fc_mu.forward(h).to_type(ScalarType.Float32), fc_logvar.forward(h).to_type(ScalarType.Float32).clamp(-30, 20));
     }
 }
