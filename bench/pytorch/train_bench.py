@@ -37,6 +37,31 @@ def load_chunks(pattern, chunk, stride):
     return torch.from_numpy(np.stack(out)).unsqueeze(1)  # N x 1 x C x C
 
 
+def busy_cores(seconds=1.0):
+    """Cores kept busy (by anyone) over `seconds`, from /proc/stat; None where there is none."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]  # total, idle + iowait
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except OSError:
+        return None
+    return os.cpu_count() * (1 - (i1 - i0) / max(t1 - t0, 1))
+
+
+def wait_idle(max_s, below=0.3):
+    """On a shared machine: wait up to max_s seconds until other work uses fewer than `below` cores."""
+    t0 = time.time()
+    while True:
+        b = busy_cores()
+        if b is None or b < below or time.time() - t0 >= max_s:
+            return round(time.time() - t0, 1), None if b is None else round(b, 2)
+        time.sleep(4)
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -59,8 +84,11 @@ def main():
     p.add_argument("--width", type=int, default=64)
     p.add_argument("--latent", type=int, default=256)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--wait-idle", type=float, default=0, metavar="S",
+                   help="first wait up to S seconds for the CPUs to be idle (a shared machine)")
     a = p.parse_args()
 
+    waited, busy0 = wait_idle(a.wait_idle) if a.wait_idle > 0 else (0.0, None)
     load0 = round(os.getloadavg()[0], 2)  # the machine may be shared: record how busy it was
     torch.manual_seed(a.seed)
     if a.threads > 0:
@@ -141,13 +169,15 @@ def main():
         "train_step_ms_median": round(1000 * statistics.median(step_t), 2),
         "data_share": round(sum(data_t) / total, 4),
         "sample_img_s": round(a.batch * len(sample_t) / sum(sample_t), 2),
-        # CPU time of the process / (wall time x threads) over the timed training steps: well below 1 on a
-        # CPU run means the threads did not get their cores (a shared machine) or did not scale.
-        "cpu_use": round(sum(cpu_t) / total / torch.get_num_threads(), 3),
         "final_loss": round(loss, 3),
         "loadavg_1m_start": load0,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+    if not cuda:
+        # CPU time of the process / (wall time x threads) over the timed training steps: well below 1
+        # means the threads did not get their cores (a shared machine) or did not scale.
+        res["cpu_use"] = round(sum(cpu_t) / total / torch.get_num_threads(), 3)
+        res["busy_cores_start"], res["idle_wait_s"] = busy0, waited
     if cuda:
         res["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
     print(json.dumps(res), flush=True)
