@@ -5,7 +5,7 @@
 # machine may be shared). Usage: bench/pytorch/run.sh   (env: RUNS THREADS WAIT_IDLE OUT DATA PYTHON)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-PYTHON=${PYTHON:-/usr/bin/python3}          # Debian's python, not pyenv's: python3-torch lives there
+PYTHON=${PYTHON:-/usr/bin/python3}  # Debian's python, not pyenv's; may be a command with arguments
 RUNS=${RUNS:-5}
 THREADS=${THREADS:-2}
 WAIT_IDLE=${WAIT_IDLE:-300}
@@ -18,7 +18,7 @@ if ! dpkg -s $pkgs >/dev/null 2>&1; then
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y $pkgs
 fi
-"$PYTHON" -c 'import torch, PIL, numpy' || { echo "torch/PIL/numpy not importable by $PYTHON" >&2; exit 1; }
+$PYTHON -c 'import torch, PIL, numpy' || { echo "torch/PIL/numpy not importable by $PYTHON" >&2; exit 1; }
 
 mkdir -p "$(dirname "$OUT")"
 : > "$OUT"
@@ -28,8 +28,8 @@ for cfg in "64 32 2 10" "224 16 1 4"; do
   read -r chunk batch warmup steps <<< "$cfg"
   for run in $(seq "$RUNS"); do
     echo "chunk $chunk batch $batch run $run/$RUNS" >&2
-    "$PYTHON" "$here/train_bench.py" --data "$DATA" --device cpu --threads "$THREADS" --wait-idle "$WAIT_IDLE" \
+    $PYTHON "$here/train_bench.py" --data "$DATA" --device cpu --threads "$THREADS" --wait-idle "$WAIT_IDLE" \
       --chunk "$chunk" --batch "$batch" --warmup "$warmup" --steps "$steps" | tee -a "$OUT"
   done
 done
-"$PYTHON" "$here/summarize.py" "$OUT"
+$PYTHON "$here/summarize.py" "$OUT"
