@@ -60,4 +60,23 @@ public class ResNetVaeTests
         Assert.Equal(2.5, terms.Kl.item<float>(), 5);           // 0.5 * sum(mu^2) = 0.5 * 5
         Assert.Equal(5.0, terms.Loss.item<float>(), 5);         // beta 2 * 2.5
     }
+
+    /// <summary>The PyTorch reference in bench/pytorch writes its state-dict keys and shapes (thesis width 64, latent
+    /// 256, gray, 64x64 chunks); Hypha's model must have exactly the same, so weights can be compared one to one.</summary>
+    [Fact]
+    public void StateDictMatchesThePyTorchReference()
+    {
+        var reference = File.ReadAllLines(RepoFile("bench", "pytorch", "state_dict_shapes.txt"))
+            .Where(l => l.Trim().Length > 0).ToList();
+        using var model = new ResNetVae(new ResNetVaeOptions(1, 64, 64, 256));
+        var ours = model.state_dict().Select(kv => $"{kv.Key} {(kv.Value.dim() == 0 ? "scalar" : string.Join("x", kv.Value.shape))}").ToList();
+        Assert.Equal(reference.Order(StringComparer.Ordinal), ours.Order(StringComparer.Ordinal));
+    }
+
+    static string RepoFile(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Hypha.sln"))) return Path.Combine([dir.FullName, .. parts]);
+        throw new FileNotFoundException("repository root not found");
+    }
 }
