@@ -47,8 +47,7 @@ public static class DemoCommand
             using var session = TrainingSession.OpenTrained(run);
             var samples = SampleWriter.Write(session.Model, session.Device, 64, Path.Combine(root, "samples"), config.Train.Seed);
             var ix = session.Data.Index;
-            var testData = session.Data with { Index = new Data.ChunkIndex(ix.Test, [], [], ix.PerImage, ix.SplitMode, ix.SplitReason) };
-            ReconstructionWriter.Write(session.Model, session.Bank, testData, Path.Combine(root, "reconstructions"), limit: 50);
+            ReconstructionWriter.Write(session.Model, session.Bank, session.Data.Only(Data.DataSplit.Test), Path.Combine(root, "reconstructions"), limit: 50);
             var test = Validator.Score(session.Model, session.Bank, ix.Test, 0, 128, config.Train.Beta);
             var baseline = Validator.MeanBaselinePsnr(session.Bank, ix.Test, 0);
             AnsiConsole.MarkupLine($"test part: reconstruction PSNR [bold]{test.Psnr:F2} dB[/] over {test.Chunks} chunks; " +

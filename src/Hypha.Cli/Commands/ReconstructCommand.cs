@@ -35,9 +35,7 @@ public static class ReconstructCommand
             }
             else
             {
-                // The run's test part, presented as the chunk list to reconstruct.
-                var ix = session.Data.Index;
-                data = session.Data with { Index = new ChunkIndex(ix.Test, [], [], ix.PerImage, ix.SplitMode, ix.SplitReason) };
+                data = session.Data.Only(DataSplit.Test);
                 bank = session.Bank;
             }
             try

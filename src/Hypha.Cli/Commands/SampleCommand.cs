@@ -2,9 +2,7 @@ using System.CommandLine;
 using Hypha.Imaging;
 using Hypha.Runs;
 using Hypha.Sampling;
-using Hypha.Torch;
 using Hypha.Training;
-using TorchSharp;
 
 namespace Hypha.Cli.Commands;
 
@@ -26,13 +24,8 @@ public static class SampleCommand
             { run, count, outDir, seed, format, batch, device, overwrite, precision };
         cmd.SetAction(p => CliApp.Guard(_ =>
         {
-            var folder = RunFolder.Open(p.GetValue(run)!);
-            var config = folder.ReadConfig();
-            var model = Models.ModelFactory.Create(config.Model, config.Data.Channels.Count(), config.Data.Chunk);
-            using var _m = model;
-            var dev = DeviceSelector.Resolve(p.GetValue(device) ?? config.Train.Device);
-            Checkpoint.Load(folder.LastCheckpoint, model, config.Model, config.Data.Channels.Count(), config.Data.Chunk, optimizer: null);
-            model.Module.to(dev);
+            var (config, model, dev) = TrainingSession.LoadModel(RunFolder.Open(p.GetValue(run)!), p.GetValue(device));
+            using var ownedModel = model;
             var n = p.GetValue(count);
             using var compute = (config.Train with { Precision = p.GetValue(precision) ?? Precision.Fp32 }).ComputeScope(dev);
             var written = SampleWriter.Write(model, dev, n, p.GetValue(outDir)!, p.GetValue(seed), p.GetValue(format) ?? ImageFormat.Png8,

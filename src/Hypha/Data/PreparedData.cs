@@ -6,4 +6,12 @@ namespace Hypha.Data;
 public sealed record BadImage(string Path, string Problem);
 
 /// <summary>Normalized images in memory plus the chunk index over them: everything training needs from disk.</summary>
-public sealed record PreparedData(IReadOnlyList<NormalizedImage> Images, ChunkIndex Index, IReadOnlyList<BadImage> Skipped, int Channels, int ChunkSize);
+public sealed record PreparedData(IReadOnlyList<NormalizedImage> Images, ChunkIndex Index, IReadOnlyList<BadImage> Skipped, int Channels, int ChunkSize)
+{
+    /// <summary>The same images with only <paramref name="part"/>'s chunks, as the "all chunks" list that writers such as
+    /// <see cref="Sampling.ReconstructionWriter"/> walk (they read <see cref="ChunkIndex.Train"/>).</summary>
+    public PreparedData Only(DataSplit part) => this with
+    {
+        Index = new ChunkIndex(Index.Part(part), [], [], Index.PerImage, Index.SplitMode, Index.SplitReason),
+    };
+}

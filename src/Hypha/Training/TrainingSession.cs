@@ -63,6 +63,28 @@ public sealed class TrainingSession : IDisposable
         return session;
     }
 
+    /// <summary>Only the trained model of a run, on <paramref name="device"/> (default: the run's), without reading its images:
+    /// enough for sampling.</summary>
+    public static (RunConfig Config, IVaeModel Model, Device Device) LoadModel(RunFolder run, string? device = null)
+    {
+        var config = run.ReadConfig();
+        var resolved = DeviceSelector.Resolve(device ?? config.Train.Device);
+        var channels = config.Data.Channels == Imaging.ChannelMode.Gray ? 1 : 3;
+        var model = ModelFactory.Create(config.Model, channels, config.Data.Chunk);
+        try
+        {
+            Checkpoint.Load(run.LastCheckpoint, model, config.Model, channels, config.Data.Chunk, optimizer: null);
+            model.Module.to(resolved);
+            model.Module.eval();
+            return (config, model, resolved);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Trains with the standard observers: metrics.csv, TensorBoard, curves and grids.</summary>
     public TrainResult Train(bool resume, Action<StepProgress>? progress = null, CancellationToken cancel = default,
         IEnumerable<ITrainingObserver>? extraObservers = null)

@@ -44,9 +44,7 @@ public class SamplingTests
         var run = RunFolder.At(dir["run"]);
         SmallRuns.Train(run, SmallRuns.Tiny(epochs: 1));
         using var session = TrainingSession.OpenTrained(run);
-        var ix = session.Data.Index;
-        var test = session.Data with { Index = new Hypha.Data.ChunkIndex(ix.Test, [], [], ix.PerImage, ix.SplitMode, ix.SplitReason) };
-        var n = ReconstructionWriter.Write(session.Model, session.Bank, test, dir["r"], limit: 12);
+        var n = ReconstructionWriter.Write(session.Model, session.Bank, session.Data.Only(Hypha.Data.DataSplit.Test), dir["r"], limit: 12);
         Assert.Equal(12, n);
         for (var i = 0; i < 12; i++)
         {
