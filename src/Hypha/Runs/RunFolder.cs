@@ -58,6 +58,17 @@ public sealed partial class RunFolder
         return run;
     }
 
+    /// <summary>Deletes the folder if it holds no files at all (only the empty subfolders <see cref="At"/> made).</summary>
+    public void DeleteIfEmpty()
+    {
+        try
+        {
+            if (Directory.Exists(Root) && !Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories).Any())
+                Directory.Delete(Root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
     public RunConfig ReadConfig() => ConfigJson.Deserialize(File.ReadAllText(ConfigPath), ConfigPath);
 
     public void WriteConfig(RunConfig config) => AtomicFile.WriteAllText(ConfigPath, ConfigJson.Serialize(config));

@@ -15,7 +15,7 @@ public sealed class BadImageTests : IDisposable
     public void Dispose() => _tmp.Dispose();
 
     /// <summary>Case name -> (builder, what the message must say).</summary>
-    static readonly Dictionary<string, (Func<string, string> Build, string Problem)> Cases = new()
+    internal static readonly Dictionary<string, (Func<string, string> Build, string Problem)> Cases = new()
     {
         ["zero-byte"] = (d => BadFiles.ZeroBytes(d), "empty"),
         ["text-named-png"] = (d => BadFiles.TextAsPng(d), "not a PNG|not an image"),
