@@ -101,15 +101,19 @@ public sealed class PropertyTests
                 foreach (var byImage in all.GroupBy(a => images[a.Chunk.Image].Source))
                     Assert.Single(byImage.Select(a => a.Part).Distinct());
             if (index.SplitMode == SplitMode.Regions)
-                // Chunks of different parts never share a pixel.
+                // Chunks of different parts never share a pixel: paint each part's pixels and look for a second owner.
                 foreach (var byImage in all.GroupBy(a => a.Chunk.Image))
                 {
-                    var list = byImage.ToList();
-                    foreach (var a in list)
-                    foreach (var b in list)
-                        if (a.Part != b.Part)
-                            Assert.False(Math.Abs(a.Chunk.X - b.Chunk.X) < g.Size && Math.Abs(a.Chunk.Y - b.Chunk.Y) < g.Size,
-                                $"{a.Chunk} ({a.Part}) overlaps {b.Chunk} ({b.Part})");
+                    var img = images[byImage.Key];
+                    var owner = new int[img.Width * img.Height];
+                    foreach (var (c, part) in byImage)
+                        for (var y = c.Y; y < c.Y + g.Size; y++)
+                        for (var x = c.X; x < c.X + g.Size; x++)
+                        {
+                            ref var o = ref owner[y * img.Width + x];
+                            Assert.True(o == 0 || o == part + 1, $"pixel ({x}, {y}) of image {byImage.Key} is in parts {o - 1} and {part}");
+                            o = part + 1;
+                        }
                 }
         }, iter: Iterations, threads: 1);
         Assert.True(built > Iterations / 10, $"only {built} of {Iterations} samples built an index");
