@@ -32,6 +32,18 @@ public static class ImageHeader
         var head = new byte[8];
         var n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         fs.Position = 0;
+        try
+        {
+            return Inspect(path, fs, head, n);
+        }
+        catch (EndOfStreamException)
+        {
+            throw HyphaException.Input(path, $"the file is truncated: it ends at byte {fs.Length:N0}, inside its header");
+        }
+    }
+
+    static ImageHeaderInfo Inspect(string path, FileStream fs, byte[] head, int n)
+    {
         ImageHeaderInfo info;
         if (n >= 8 && head.AsSpan().SequenceEqual(PngMagic)) info = Png(path, fs);
         else if (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) info = Jpeg(path, fs);
@@ -80,6 +92,8 @@ public static class ImageHeader
             var type = Encoding.ASCII.GetString(buf, 4, 4);
             if (len > int.MaxValue || !type.All(char.IsAsciiLetter))
                 throw HyphaException.Input(path, $"the PNG is corrupt: a chunk at byte {pos:N0} has an invalid type or length");
+            var end = pos + 12 + len;
+            if (end > length) throw Truncated(path, "PNG", $"its {type} chunk at byte {pos:N0} needs {len:N0} bytes of data", length);
             if (pos == 8)
             {
                 if (type != "IHDR" || len < 8) throw HyphaException.Input(path, "the PNG is corrupt: it does not start with an IHDR chunk");
@@ -87,8 +101,6 @@ public static class ImageHeader
                 (w, h) = (BinaryPrimitives.ReadUInt32BigEndian(buf), BinaryPrimitives.ReadUInt32BigEndian(buf.AsSpan(4)));
                 CheckSize(path, "the PNG", w, h);
             }
-            var end = pos + 12 + len;
-            if (end > length) throw Truncated(path, "PNG", $"its {type} chunk at byte {pos:N0} needs {len:N0} bytes of data", length);
             if (type == "IEND") return new ImageHeaderInfo(ImageContainer.Png, 1, w, h);
             pos = end;
         }
@@ -161,6 +173,19 @@ public static class ImageHeader
 
     // TIFF: tags through LibTiff.NET (its error handler collects what libtiff complains about).
     static ImageHeaderInfo Tiff(string path)
+    {
+        try
+        {
+            return TiffTags(path);
+        }
+        catch (Exception e) when (e is not HyphaException)
+        {
+            // LibTiff.NET throws (overflow, index out of range...) on some corrupt directories instead of reporting them.
+            throw HyphaException.Input(path, $"the TIFF is corrupt: its directory cannot be parsed ({e.GetType().Name}: {e.Message})", e);
+        }
+    }
+
+    static ImageHeaderInfo TiffTags(string path)
     {
         var length = new FileInfo(path).Length;
         using var errors = TiffErrors.Capture();
