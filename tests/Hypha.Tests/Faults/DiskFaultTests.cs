@@ -108,6 +108,33 @@ public sealed class DiskFaultTests(TrainedRunFixture trained) : IClassFixture<Tr
         AssertOutputError(r, "No space left on device");
     }
 
+    /// <summary>Writers other than AtomicFile (metrics.csv, events, plots) hitting a full disk or a read-only folder.</summary>
+    [SkippableFact]
+    public void Any_write_that_hits_a_full_disk_or_read_only_folder_exits_with_OutputError()
+    {
+        var disk = TinyTmpfs(64);
+        var ro = Directory.CreateDirectory(_tmp.Path("ro-guard")).FullName;
+        MakeReadOnly(ro);
+        foreach (var (target, text) in new[] { (Path.Combine(disk, "metrics.csv"), "No space left on device"), (Path.Combine(ro, "metrics.csv"), "") })
+        {
+            var (oldErr, err) = (Console.Error, new StringWriter());
+            Console.SetError(err);
+            int code;
+            try
+            {
+                code = Hypha.Cli.CliApp.Guard(_ =>
+                {
+                    using var w = new StreamWriter(target);
+                    for (var i = 0; i < 20_000; i++) w.WriteLine("0,1,2,3,train,0.5,0.4,0.1,0.01,20,100,1,0");
+                    return 0;
+                });
+            }
+            finally { Console.SetError(oldErr); }
+            var r = new CliResult(code, "", err.ToString());
+            AssertOutputError(r, "cannot write output", text, target);
+        }
+    }
+
     [SkippableFact]
     public void Read_only_run_folder_gives_OutputError_and_keeps_the_checkpoint()
     {
