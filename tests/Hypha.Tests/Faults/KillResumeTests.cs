@@ -20,8 +20,8 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
 
     static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
 
-    /// <summary>3 epochs of 8 steps, a checkpoint after every step: many places for a kill to land, mid-write included.</summary>
-    static string[] Args(string run) => Tiny.TrainArgs(run, "--epochs", "3", "--epoch-size", "128", "--checkpoint-every", "1", "--seed", "7");
+    /// <summary>3 epochs of 4 steps, a checkpoint after every step: many places for a kill to land, mid-write and epoch ends included.</summary>
+    static string[] Args(string run) => Tiny.TrainArgs(run, "--epochs", "3", "--epoch-size", "64", "--checkpoint-every", "1", "--seed", "7");
 
     static string Ckpt(string run) => Path.Combine(run, "checkpoints", "last.ckpt");
 
@@ -54,7 +54,7 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
             // Wait for a checkpoint newer than the one we started from (training is under way), then a random delay.
             var started = child.WaitFor(() => File.Exists(Ckpt(run)) && File.GetLastWriteTimeUtc(Ckpt(run)) > before, Limit);
             if (!started || child.HasExited) { child.Wait(Limit); break; }
-            Thread.Sleep(random.Next(0, 600)); // a step takes tens of milliseconds: kills land mid-step, mid-write, between epochs
+            Thread.Sleep(random.Next(0, 900)); // a step with its checkpoint takes ~0.1 s: kills land mid-step, mid-write, in epoch ends
             if (child.HasExited) { Assert.Equal(0, child.Wait(Limit).Code); break; }
             child.Signal("KILL");
             var killed = child.Wait(Limit);
