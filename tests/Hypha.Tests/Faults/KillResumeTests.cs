@@ -110,5 +110,12 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
         Assert.True(header.GlobalStep > 0);
         Weights(run);
         Assert.Empty(Directory.GetFiles(Path.Combine(run, "checkpoints"), "*.tmp"));
+
+        // The run continues from there (finishing the interrupted epoch).
+        var resumed = Cli.Run("train", "--resume", "--run", run, "--epochs", "1");
+        Assert.True(resumed.Code == 0, resumed.ToString());
+        var done = Checkpoint.ReadHeader(Ckpt(run));
+        Assert.True(done.Complete);
+        Assert.True(done.GlobalStep > header.GlobalStep);
     }
 }
