@@ -47,7 +47,8 @@ public static class ImageHeader
         ImageHeaderInfo info;
         if (n >= 8 && head.AsSpan().SequenceEqual(PngMagic)) info = Png(path, fs);
         else if (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) info = Jpeg(path, fs);
-        else if (n >= 4 && ((head[0] == 'I' && head[1] == 'I' && head[2] == 42 && head[3] == 0) || (head[0] == 'M' && head[1] == 'M' && head[2] == 0 && head[3] == 42)))
+        // Classic TIFF (42) and BigTIFF (43), little- or big-endian.
+        else if (n >= 4 && ((head[0] == 'I' && head[1] == 'I' && head[2] is 42 or 43 && head[3] == 0) || (head[0] == 'M' && head[1] == 'M' && head[2] == 0 && head[3] is 42 or 43)))
         {
             fs.Dispose();
             info = Tiff(path);

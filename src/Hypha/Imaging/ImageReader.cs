@@ -40,10 +40,13 @@ public static class ImageReader
             {
                 if (!Cv2.ImReadMulti(path, out mats, ImreadModes.Unchanged) || mats.Length == 0)
                     throw HyphaException.Input(path, DecodeFailure(format));
-                if (mats.Length < header.Pages)
+                // OpenCV stops at the first page it cannot decode and returns the ones before: refuse rather than
+                // silently train on part of a stack, unless the page selection does not need the missing pages.
+                if (mats.Length < header.Pages && Enumerable.Range(mats.Length, header.Pages - mats.Length).Any(pages.Includes))
                 {
                     foreach (var m in mats) m.Dispose();
-                    throw HyphaException.Input(path, $"only {mats.Length} of the TIFF's {header.Pages} pages could be decoded: page {mats.Length} is corrupt or truncated");
+                    throw HyphaException.Input(path, $"only {mats.Length} of the TIFF's {header.Pages} pages could be decoded: page {mats.Length} is corrupt, " +
+                                                     "truncated or in a sample format OpenCV cannot read (select the readable pages with --pages)");
                 }
             }
             else

@@ -204,6 +204,33 @@ public static class BadFiles
         return path;
     }
 
+    /// <summary>A 16-bit gray BigTIFF (the 64-bit variant used for large microscopy stacks), <paramref name="pages"/> pages.</summary>
+    public static string BigTiff(string dir, int pages = 2, int w = 40, int h = 30)
+    {
+        var path = Path.Combine(dir, "big.tif");
+        using var tif = Tiff.Open(path, "w8")!;
+        for (var p = 0; p < pages; p++)
+        {
+            tif.SetField(TiffTag.IMAGEWIDTH, w);
+            tif.SetField(TiffTag.IMAGELENGTH, h);
+            tif.SetField(TiffTag.BITSPERSAMPLE, 16);
+            tif.SetField(TiffTag.SAMPLESPERPIXEL, 1);
+            tif.SetField(TiffTag.PHOTOMETRIC, Photometric.MINISBLACK);
+            tif.SetField(TiffTag.PLANARCONFIG, PlanarConfig.CONTIG);
+            tif.SetField(TiffTag.ROWSPERSTRIP, h);
+            tif.SetField(TiffTag.SUBFILETYPE, FileType.PAGE);
+            tif.SetField(TiffTag.PAGENUMBER, p, pages);
+            for (var y = 0; y < h; y++)
+            {
+                var row = new byte[w * 2];
+                for (var x = 0; x < w; x++) BinaryPrimitives.WriteUInt16LittleEndian(row.AsSpan(2 * x), (ushort)(1000 * p + 10 * x + y));
+                tif.WriteScanline(row, y);
+            }
+            tif.WriteDirectory();
+        }
+        return path;
+    }
+
     /// <summary>A PNG written by OpenCV from <paramref name="mat"/>.</summary>
     public static string Png(string dir, string name, Mat mat)
     {

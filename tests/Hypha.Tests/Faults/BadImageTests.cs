@@ -106,6 +106,15 @@ public sealed class BadImageTests : IDisposable
     }
 
     [Fact]
+    public void BigTiff_pages_read_at_full_depth()
+    {
+        var pages = ImageReader.Read(BadFiles.BigTiff(_tmp.Root));
+        Assert.Equal(2, pages.Count);
+        Assert.Equal(16, pages[1].BitDepth);
+        Assert.Equal(1000 + 10 * 5 + 3, pages[1].Pixels[3 * 40 + 5]);
+    }
+
+    [Fact]
     public void Float_tiff_without_poison_reads()
     {
         var img = Assert.Single(ImageReader.Read(BadFiles.FloatTiff(_tmp.Root, "ok.tif", null)));
