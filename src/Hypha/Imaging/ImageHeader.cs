@@ -28,7 +28,16 @@ public static class ImageHeader
     /// <summary>Inspects <paramref name="path"/>; throws <see cref="HyphaException"/> (BadInput) naming the file and the problem.</summary>
     public static ImageHeaderInfo Inspect(string path)
     {
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        FileStream fs;
+        try
+        {
+            fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw HyphaException.Input(path, $"cannot be opened ({e.Message.TrimEnd('.')})", e);
+        }
+        using var _ = fs;
         var head = new byte[8];
         var n = fs.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         fs.Position = 0;

@@ -52,7 +52,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
             if (!WeightsFinite())
                 throw new HyphaException(ExitCode.Diverged,
                     $"the weights became NaN or infinite (epoch {e + (stepInEpoch == 0 ? 0 : 1)}); training stopped and {KeptCheckpoint(run)}. " +
-                    "Try a lower --lr or --grad-clip", run.LastCheckpoint);
+                    "Try a lower --lr or --grad-clip", KeptPath(run));
             Checkpoint.Save(run.LastCheckpoint, new CheckpointHeader(Checkpoint.CurrentFormat, _config.Model, context.Bank.Channels, context.Bank.Size,
                 e, stepInEpoch, globalStep, imagesSeen, skipped, complete, DateTime.UtcNow), _model, optimizer);
         }
@@ -76,7 +76,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                         if (++badInARow >= t.MaxBadSteps)
                             throw new HyphaException(ExitCode.Diverged,
                                 $"the loss was NaN or infinite for {badInARow} steps in a row (epoch {epoch + 1}, step {step + 1}); " +
-                                $"training stopped and {KeptCheckpoint(run)}. Try a lower --lr or --grad-clip", run.LastCheckpoint);
+                                $"training stopped and {KeptCheckpoint(run)}. Try a lower --lr or --grad-clip", KeptPath(run));
                         continue;
                     }
                     badInARow = 0;
@@ -124,6 +124,8 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         using var scope = NewDisposeScope();
         return _model.Module.parameters().All(p => isfinite(p).all().item<bool>());
     }
+
+    static string KeptPath(RunFolder run) => File.Exists(run.LastCheckpoint) ? run.LastCheckpoint : run.Root;
 
     static string KeptCheckpoint(RunFolder run) => File.Exists(run.LastCheckpoint)
         ? "the last good checkpoint is kept"

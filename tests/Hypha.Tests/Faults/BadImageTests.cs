@@ -105,6 +105,18 @@ public sealed class BadImageTests : IDisposable
         Assert.Throws<HyphaException>(() => Normalization.Apply(one, NormalizeMode.Standardize));
     }
 
+    [SkippableFact]
+    public void Unreadable_file_is_BadInput_not_an_output_error()
+    {
+        Skip.If(Environment.UserName == "root" || OperatingSystem.IsWindows(), "root reads files whatever their mode; needs a non-root POSIX user");
+        var path = BadFiles.Copy(BadFiles.Png8, _tmp.Root);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.None);
+        var e = Assert.Throws<HyphaException>(() => ImageReader.Read(path));
+        Assert.Equal(ExitCode.BadInput, e.Code);
+        Assert.Contains(path, e.Message);
+        Assert.Contains("cannot be opened", e.Message);
+    }
+
     [Fact]
     public void BigTiff_pages_read_at_full_depth()
     {
