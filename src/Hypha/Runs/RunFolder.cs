@@ -37,7 +37,7 @@ public sealed partial class RunFolder
     /// <summary>The folder at <paramref name="path"/>, created if missing.</summary>
     public static RunFolder At(string path)
     {
-        var run = new RunFolder(path);
+        var run = new RunFolder(path) { CreatedRoot = !Directory.Exists(path) };
         try
         {
             foreach (var d in new[] { run.Root, run.CheckpointDir, run.EventsDir, run.PlotsDir, run.GridsDir }) Directory.CreateDirectory(d);
@@ -58,12 +58,15 @@ public sealed partial class RunFolder
         return run;
     }
 
-    /// <summary>Deletes the folder if it holds no files at all (only the empty subfolders <see cref="At"/> made).</summary>
+    /// <summary>True when <see cref="At"/> created the folder (it did not exist before).</summary>
+    public bool CreatedRoot { get; private init; }
+
+    /// <summary>Deletes the folder if this process created it and it holds no files at all (only the empty subfolders <see cref="At"/> made).</summary>
     public void DeleteIfEmpty()
     {
         try
         {
-            if (Directory.Exists(Root) && !Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories).Any())
+            if (CreatedRoot && Directory.Exists(Root) && !Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories).Any())
                 Directory.Delete(Root, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }

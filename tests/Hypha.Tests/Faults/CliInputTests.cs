@@ -90,6 +90,16 @@ public sealed class CliInputTests : IDisposable
     }
 
     [Fact]
+    public void A_run_folder_the_user_made_is_kept_when_training_cannot_start()
+    {
+        var run = Directory.CreateDirectory(_tmp.Path("mine")).FullName;
+        var r = Cli.Run(Tiny.TrainOn([BadFiles.ZeroBytes(_tmp.Root)], run));
+        AssertFails(r, ExitCode.BadInput, "empty");
+        Assert.True(Directory.Exists(run));
+        Assert.Empty(TempDir.FilesUnder(run));
+    }
+
+    [Fact]
     public void Folder_without_images_fails_with_BadInput()
     {
         var dir = Directory.CreateDirectory(_tmp.Path("empty-folder")).FullName;
