@@ -64,9 +64,10 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
             Weights(run);
             if (kills == 1)
             {
-                // What a kill in the middle of a checkpoint write leaves: a partial temp file beside the intact checkpoint.
+                // What a kill in the middle of a checkpoint write leaves: a partial temp file beside the intact checkpoint
+                // (named with a PID above Linux's pid_max, so no live process owns it).
                 var partial = File.ReadAllBytes(Ckpt(run));
-                File.WriteAllBytes(Path.Combine(run, "checkpoints", ".last.ckpt.999999.tmp"), partial[..(partial.Length / 3)]);
+                File.WriteAllBytes(Path.Combine(run, "checkpoints", ".last.ckpt.2147483000.tmp"), partial[..(partial.Length / 3)]);
             }
         }
         Assert.True(kills >= 1, "no kill landed while training ran");
