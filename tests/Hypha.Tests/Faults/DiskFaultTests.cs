@@ -108,6 +108,23 @@ public sealed class DiskFaultTests(TrainedRunFixture trained) : IClassFixture<Tr
         AssertOutputError(r, "No space left on device");
     }
 
+    [SkippableFact]
+    public void Disk_full_while_sampling_gives_OutputError_and_leaves_no_half_written_samples()
+    {
+        var disk = TinyTmpfs(48);
+        var outDir = Path.Combine(disk, "samples");
+        var r = Cli.Run("sample", "--run", trained.Run, "--out", outDir, "--count", "400", "--device", "cpu");
+        AssertOutputError(r, "No space left on device");
+        Assert.False(Directory.Exists(outDir), "the samples written before the disk filled up were left behind");
+
+        // Into a folder that already held files (--overwrite): those stay, the new ones go.
+        Directory.CreateDirectory(outDir);
+        File.WriteAllText(Path.Combine(outDir, "notes.txt"), "keep me");
+        r = Cli.Run("sample", "--run", trained.Run, "--out", outDir, "--count", "400", "--device", "cpu", "--overwrite");
+        AssertOutputError(r, "No space left on device");
+        Assert.Equal(["notes.txt"], TempDir.FilesUnder(outDir));
+    }
+
     /// <summary>Writers other than AtomicFile (metrics.csv, events, plots) hitting a full disk or a read-only folder.</summary>
     [SkippableFact]
     public void Any_write_that_hits_a_full_disk_or_read_only_folder_exits_with_OutputError()
