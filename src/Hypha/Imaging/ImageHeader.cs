@@ -71,8 +71,8 @@ public static class ImageHeader
     static void CheckSize(string path, string what, long w, long h)
     {
         if (w < 1 || h < 1) throw HyphaException.Input(path, $"{what} has an invalid size of {w} x {h} pixels in its header");
-        if (w * h > ImageReader.MaxPixels)
-            throw HyphaException.Input(path, $"{what} header claims {w} x {h} pixels ({w * h:N0}), more than the limit of {ImageReader.MaxPixels:N0}; " +
+        if (w > ImageReader.MaxPixels || h > ImageReader.MaxPixels || w * h > ImageReader.MaxPixels) // sides first: no overflow
+            throw HyphaException.Input(path, $"{what} header claims {w} x {h} pixels ({(decimal)w * h:N0}), more than the limit of {ImageReader.MaxPixels:N0}; " +
                                              "refused before reading (the file is corrupt, or the image must be tiled first)");
     }
 

@@ -34,6 +34,7 @@ public sealed class BadImageTests : IDisposable
         ["tiff-13-bits"] = (d => BadFiles.TiffBrokenBitsPerSample(d), "13 bits"),
         ["tiff-claims-100000px"] = (d => BadFiles.TiffHuge(d), "100000 x 100000"),
         ["png-claims-100000px"] = (d => BadFiles.PngHuge(d), "100000 x 100000"),
+        ["png-claims-4294967295px"] = (d => BadFiles.PngHuge(d, uint.MaxValue), "4294967295 x 4294967295 pixels \\(18,446,744,065,119,617,025\\)"),
         ["jpeg-claims-65535px"] = (d => BadFiles.JpegHuge(d), "65535 x 65535"),
         ["float-tiff-nan"] = (d => BadFiles.FloatTiff(d, "nan.tif", float.NaN), "NaN"),
         ["float-tiff-inf"] = (d => BadFiles.FloatTiff(d, "inf.tif", float.PositiveInfinity), "infinite"),
