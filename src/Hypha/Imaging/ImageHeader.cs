@@ -202,7 +202,7 @@ public static class ImageHeader
         using var tif = BitMiracle.LibTiff.Classic.Tiff.Open(path, "r");
         if (tif is null)
         {
-            var detail = errors.Text("no detail").Replace(path + ": ", "");
+            var detail = errors.Text("no detail", path);
             // libtiff's words for a missing or zero ImageWidth tag; say it in the tag's name.
             if (detail.Contains("zero scanline size")) detail += "; the ImageWidth or BitsPerSample tag is missing or 0";
             throw HyphaException.Input(path, $"the TIFF is corrupt: its first directory cannot be read ({detail})");
@@ -233,7 +233,7 @@ public static class ImageHeader
             errors.Clear();
         } while (tif.ReadDirectory());
         if (errors.Any)
-            throw HyphaException.Input(path, $"the TIFF is truncated or corrupt: the directory of page {pages} cannot be read ({errors.Text("")}); only {pages} page(s) are whole");
+            throw HyphaException.Input(path, $"the TIFF is truncated or corrupt: the directory of page {pages} cannot be read ({errors.Text("", path)}); only {pages} page(s) are whole");
         return new ImageHeaderInfo(ImageContainer.Tiff, pages, maxW, maxH);
     }
 
@@ -266,7 +266,9 @@ public static class ImageHeader
 
         public bool Any => _messages is { Count: > 0 };
         public void Clear() => _messages?.Clear();
-        public string Text(string fallback) => _messages is { Count: > 0 } m ? string.Join("; ", m.Distinct()) : fallback;
+        /// <summary>The messages so far, without the file name libtiff puts in front (the caller names the file once).</summary>
+        public string Text(string fallback, string path) =>
+            _messages is { Count: > 0 } m ? string.Join("; ", m.Select(x => x.Replace(path + ": ", "")).Distinct()) : fallback;
 
         public override void ErrorHandler(BitMiracle.LibTiff.Classic.Tiff tif, string method, string format, params object[] args) =>
             _messages?.Add(string.Format(System.Globalization.CultureInfo.InvariantCulture, format, args));
