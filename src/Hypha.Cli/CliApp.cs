@@ -60,6 +60,12 @@ public static class CliApp
             Console.Error.WriteLine($"error: {h.Message}");
             return (int)h.Code;
         }
+        catch (Exception e) when (OutputFault(e) is { } io)
+        {
+            // A full disk or read-only folder hit by a writer other than AtomicFile (metrics.csv, events, plots).
+            Console.Error.WriteLine($"error: cannot write output ({io.Message.TrimEnd('.')}); checkpoints are written atomically, so the last one is intact");
+            return (int)ExitCode.OutputError;
+        }
         catch (Exception e)
         {
             Console.Error.WriteLine($"unexpected error (please report it with the lines below): {e}");
@@ -69,5 +75,17 @@ public static class CliApp
         {
             Console.CancelKeyPress -= onCancel;
         }
+    }
+
+    /// <summary>The disk-full, quota, file-too-large, read-only or permission error in <paramref name="e"/>'s chain, if any.</summary>
+    static Exception? OutputFault(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is UnauthorizedAccessException) return e;
+            // errno values .NET puts in HResult on Unix: ENOSPC 28, EDQUOT 122, EFBIG 27, EROFS 30; Windows: disk full 0x70, 0x27.
+            if (e is IOException && (OperatingSystem.IsWindows() ? (e.HResult & 0xFFFF) is 0x70 or 0x27 : e.HResult is 28 or 122 or 27 or 30)) return e;
+        }
+        return null;
     }
 }

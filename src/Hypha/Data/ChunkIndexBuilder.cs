@@ -95,7 +95,7 @@ public static class ChunkIndexBuilder
         new Random(plan.Seed).Shuffle(arr);
         int nTest = plan.TestCount > 0 ? plan.TestCount : (int)Math.Round(plan.TestFraction * arr.Length);
         int nVal = plan.ValCount > 0 ? plan.ValCount : (int)Math.Round(plan.ValFraction * arr.Length);
-        if (nTest + nVal >= arr.Length)
+        if (arr.Length > 0 && nTest + nVal >= arr.Length) // no chunks at all: the caller says why
             throw HyphaException.Config($"--split chunks asks for {nVal} validation and {nTest} test chunks but only {arr.Length} were kept");
         var perImage = counts.Select(_ => new int[3]).ToArray();
         for (var i = 0; i < arr.Length; i++)

@@ -29,18 +29,36 @@ public static class ImageReader
         if (!info.Exists) throw HyphaException.Input(path, "no such file");
         if (info.Length == 0) throw HyphaException.Input(path, "the file is empty (0 bytes)");
 
-        var ext = Path.GetExtension(path).ToLowerInvariant();
+        // Structure and header size first (by content, not by file name): truncation, missing tags and huge headers
+        // get a precise message here, before OpenCV allocates anything.
+        var header = ImageHeader.Inspect(path);
+        var format = header.Container.ToString().ToUpperInvariant();
         Mat[] mats;
-        if (ext is ".tif" or ".tiff")
+        try
         {
-            if (!Cv2.ImReadMulti(path, out mats, ImreadModes.Unchanged) || mats.Length == 0)
-                throw HyphaException.Input(path, DecodeFailure("TIFF"));
+            if (header.Container == ImageContainer.Tiff)
+            {
+                if (!Cv2.ImReadMulti(path, out mats, ImreadModes.Unchanged) || mats.Length == 0)
+                    throw HyphaException.Input(path, DecodeFailure(format));
+                // OpenCV stops at the first page it cannot decode and returns the ones before: refuse rather than
+                // silently train on part of a stack, unless the page selection does not need the missing pages.
+                if (mats.Length < header.Pages && Enumerable.Range(mats.Length, header.Pages - mats.Length).Any(pages.Includes))
+                {
+                    foreach (var m in mats) m.Dispose();
+                    throw HyphaException.Input(path, $"only {mats.Length} of the TIFF's {header.Pages} pages could be decoded: page {mats.Length} is corrupt, " +
+                                                     "truncated or in a sample format OpenCV cannot read (select the readable pages with --pages)");
+                }
+            }
+            else
+            {
+                var mat = Cv2.ImRead(path, ImreadModes.Unchanged);
+                if (mat.Empty()) { mat.Dispose(); throw HyphaException.Input(path, DecodeFailure(format)); }
+                mats = [mat];
+            }
         }
-        else
+        catch (OpenCVException e)
         {
-            var mat = Cv2.ImRead(path, ImreadModes.Unchanged);
-            if (mat.Empty()) { mat.Dispose(); throw HyphaException.Input(path, DecodeFailure(ext.TrimStart('.').ToUpperInvariant())); }
-            mats = [mat];
+            throw HyphaException.Input(path, $"cannot be decoded as {format}: OpenCV refused it ({e.Message})", e);
         }
 
         try
@@ -59,7 +77,7 @@ public static class ImageReader
     }
 
     static string DecodeFailure(string format) =>
-        $"cannot be decoded as {format}: the file is corrupt, truncated, not really a {format}, or larger than {MaxPixels:N0} pixels";
+        $"cannot be decoded as {format}: its structure is whole but the pixel data is corrupt (OpenCV's decoder gave up)";
 
     static RawImage Convert(string path, int page, Mat mat)
     {

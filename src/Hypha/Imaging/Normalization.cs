@@ -35,9 +35,11 @@ public static class Normalization
     {
         var px = image.Pixels;
         double sum = 0, sq = 0;
-        foreach (var v in px) { sum += v; sq += (double)v * v; }
+        foreach (var v in px) sum += v;
         double mean = sum / px.Length;
-        double std = Math.Sqrt(Math.Max(0, sq / px.Length - mean * mean));
+        // Two passes: E[x^2] - mean^2 cancels badly, and a constant image of -1/7 came out with a "standard deviation" of 1e-9.
+        foreach (var v in px) sq += (v - mean) * (v - mean);
+        double std = Math.Sqrt(sq / px.Length);
         if (!(std > 1e-12 * Math.Max(1, Math.Abs(mean))))
             throw HyphaException.Input(image.Source, $"{image.Label} is constant (every pixel {mean:G6}): standard deviation 0, nothing to learn");
         var result = new float[px.Length];

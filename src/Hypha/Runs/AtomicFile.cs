@@ -32,6 +32,34 @@ public static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// Deletes temporary files that a killed process left beside <paramref name="path"/> (a SIGKILL or power loss
+    /// mid-write leaves <c>.NAME.PID.tmp</c>); files of processes still running are left alone.
+    /// </summary>
+    public static void DeleteStaleTemps(string path)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var prefix = $".{Path.GetFileName(path)}.";
+        if (!Directory.Exists(dir)) return;
+        foreach (var tmp in Directory.EnumerateFiles(dir, prefix + "*.tmp"))
+        {
+            var pid = Path.GetFileName(tmp)[prefix.Length..^".tmp".Length];
+            if (!int.TryParse(pid, out var id) || id == Environment.ProcessId || IsRunning(id)) continue;
+            TryDelete(tmp);
+        }
+    }
+
+    static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
     public static void WriteAllText(string path, string text) =>
         Write(path, s => { using var w = new StreamWriter(s, leaveOpen: true); w.Write(text); });
 

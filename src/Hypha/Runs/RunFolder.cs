@@ -37,7 +37,7 @@ public sealed partial class RunFolder
     /// <summary>The folder at <paramref name="path"/>, created if missing.</summary>
     public static RunFolder At(string path)
     {
-        var run = new RunFolder(path);
+        var run = new RunFolder(path) { CreatedRoot = !Directory.Exists(path) };
         try
         {
             foreach (var d in new[] { run.Root, run.CheckpointDir, run.EventsDir, run.PlotsDir, run.GridsDir }) Directory.CreateDirectory(d);
@@ -56,6 +56,20 @@ public sealed partial class RunFolder
         var run = new RunFolder(path);
         if (!File.Exists(run.ConfigPath)) throw new HyphaException(ExitCode.BadCheckpoint, "not a Hypha run folder (no config.json)", path);
         return run;
+    }
+
+    /// <summary>True when <see cref="At"/> created the folder (it did not exist before).</summary>
+    public bool CreatedRoot { get; private init; }
+
+    /// <summary>Deletes the folder if this process created it and it holds no files at all (only the empty subfolders <see cref="At"/> made).</summary>
+    public void DeleteIfEmpty()
+    {
+        try
+        {
+            if (CreatedRoot && Directory.Exists(Root) && !Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories).Any())
+                Directory.Delete(Root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     public RunConfig ReadConfig() => ConfigJson.Deserialize(File.ReadAllText(ConfigPath), ConfigPath);

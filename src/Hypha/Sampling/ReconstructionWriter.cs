@@ -19,7 +19,7 @@ public static class ReconstructionWriter
     public static int Write(IVaeModel model, ChunkBank bank, PreparedData data, string outDir, int limit = 0,
         ImageFormat format = ImageFormat.Png8, int batch = 128, bool overwrite = false, Action<int>? progress = null)
     {
-        OutputFolder.Prepare(outDir, overwrite);
+        using var output = OutputFolder.Begin(outDir, overwrite);
         var all = data.Index.Train;
         int n = limit > 0 ? Math.Min(limit, all.Count) : all.Count;
         var chunks = Enumerable.Range(0, n).Select(i => all[(int)((long)i * all.Count / n)]).ToList();
@@ -55,6 +55,7 @@ public static class ReconstructionWriter
             progress?.Invoke(done);
         }
         AtomicFile.WriteAllText(Path.Combine(outDir, "chunks.csv"), csv.ToString());
+        output.Commit();
         return n;
     }
 

@@ -16,7 +16,7 @@ public static class SampleWriter
     {
         if (count < 1) throw HyphaException.Config($"--count must be at least 1 (got {count})");
         if (batch < 1) throw HyphaException.Config($"--batch must be at least 1 (got {batch})");
-        OutputFolder.Prepare(outDir, overwrite);
+        using var output = OutputFolder.Begin(outDir, overwrite);
         var written = new List<string>(count);
         using var z = Generation.PriorLatents(count, model.LatentSize, seed);
         Tensor? gridImages = null;
@@ -36,6 +36,7 @@ public static class SampleWriter
         using (gridImages)
         using (var grid = ImageGrid.Tile(gridImages!, columns: 8))
             AtomicFile.WriteAllBytes(Path.Combine(outDir, "grid.png"), ImageEncoding.Encode(grid, ImageFormat.Png8));
+        output.Commit();
         return written;
     }
 }

@@ -20,6 +20,7 @@ public static class Checkpoint
 
     public static void Save(string path, CheckpointHeader header, IVaeModel model, optim.Optimizer? optimizer)
     {
+        AtomicFile.DeleteStaleTemps(path);
         AtomicFile.Write(path, stream =>
         {
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);

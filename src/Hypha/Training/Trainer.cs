@@ -45,9 +45,17 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         long imagesThisSession = 0;
         var window = new MetricsWindow();
 
-        void Save(int e, int stepInEpoch, bool complete) => Checkpoint.Save(run.LastCheckpoint,
-            new CheckpointHeader(Checkpoint.CurrentFormat, _config.Model, context.Bank.Channels, context.Bank.Size,
+        void Save(int e, int stepInEpoch, bool complete)
+        {
+            // A NaN gradient with a finite loss poisons the weights without a bad step being seen: never overwrite the
+            // last good checkpoint with them.
+            if (!WeightsFinite())
+                throw new HyphaException(ExitCode.Diverged,
+                    $"the weights became NaN or infinite (epoch {e + (stepInEpoch == 0 ? 0 : 1)}); training stopped and {KeptCheckpoint(run)}. " +
+                    "Try a lower --lr or --grad-clip", KeptPath(run));
+            Checkpoint.Save(run.LastCheckpoint, new CheckpointHeader(Checkpoint.CurrentFormat, _config.Model, context.Bank.Channels, context.Bank.Size,
                 e, stepInEpoch, globalStep, imagesSeen, skipped, complete, DateTime.UtcNow), _model, optimizer);
+        }
 
         for (; epoch < t.Epochs; epoch++, firstStep = 0)
         {
@@ -69,7 +77,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                         if (++badInARow >= t.MaxBadSteps)
                             throw new HyphaException(ExitCode.Diverged,
                                 $"the loss was NaN or infinite for {badInARow} steps in a row (epoch {epoch + 1}, step {step + 1}); " +
-                                "training stopped and the last good checkpoint is kept. Try a lower --lr or --grad-clip", run.LastCheckpoint);
+                                $"training stopped and {KeptCheckpoint(run)}. Try a lower --lr or --grad-clip", KeptPath(run));
                         continue;
                     }
                     badInARow = 0;
@@ -112,6 +120,18 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         }
         return new TrainResult(epoch, imagesSeen, skipped, lastValLoss, lastValPsnr, epoch >= t.Epochs);
     }
+
+    bool WeightsFinite()
+    {
+        using var scope = NewDisposeScope();
+        return _model.Module.parameters().All(p => isfinite(p).all().item<bool>());
+    }
+
+    static string KeptPath(RunFolder run) => File.Exists(run.LastCheckpoint) ? run.LastCheckpoint : run.Root;
+
+    static string KeptCheckpoint(RunFolder run) => File.Exists(run.LastCheckpoint)
+        ? "the last good checkpoint is kept"
+        : "no checkpoint had been written yet";
 
     void Emit(MetricsRow row)
     {

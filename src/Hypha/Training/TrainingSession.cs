@@ -40,6 +40,20 @@ public sealed class TrainingSession : IDisposable
     /// On resume, the stored config is used and must describe the same data.</summary>
     public static TrainingSession Create(RunFolder run, RunConfig config, Action<string>? log = null)
     {
+        try
+        {
+            return CreateCore(run, config, log);
+        }
+        catch
+        {
+            // Bad images, no usable chunks, no CUDA...: leave no empty run folder behind (a resumed run has files and is kept).
+            run.DeleteIfEmpty();
+            throw;
+        }
+    }
+
+    static TrainingSession CreateCore(RunFolder run, RunConfig config, Action<string>? log)
+    {
         config.Validated();
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var device = DeviceSelector.Resolve(config.Train.Device);

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Hypha.Tests.Faults;
+
+/// <summary>Tests that swap Console.Out/Error or set process-wide torch state run one at a time.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ConsoleCollection
+{
+    public const string Name = "Faults.Console";
+}
+
+/// <summary>A scratch folder under the system temp folder, deleted on dispose.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Root { get; } = Directory.CreateDirectory(
+        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "hypha-faults-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+
+    public string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>Every file under <paramref name="dir"/> (recursively), relative, sorted.</summary>
+    public static string[] FilesUnder(string dir) => !Directory.Exists(dir) ? [] :
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Select(f => System.IO.Path.GetRelativePath(dir, f)).Order().ToArray();
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>What a CLI call returned and printed.</summary>
+public sealed record CliResult(int Code, string Out, string Err)
+{
+    public override string ToString() => $"exit {Code}\n--- stderr ---\n{Err}\n--- stdout ---\n{Out}";
+}
+
+/// <summary>Runs the <c>hypha</c> CLI in-process (capturing Console) or as a child process (for signals).</summary>
+public static class Cli
+{
+    static readonly object Gate = new();
+
+    /// <summary>In-process: <see cref="Hypha.Cli.CliApp.Run"/> with Console.Out and Console.Error captured.</summary>
+    public static CliResult Run(params string[] args)
+    {
+        lock (Gate)
+        {
+            var (oldOut, oldErr) = (Console.Out, Console.Error);
+            var (o, e) = (new StringWriter(), new StringWriter());
+            Console.SetOut(o);
+            Console.SetError(e);
+            try
+            {
+                var code = Hypha.Cli.CliApp.Run(args);
+                return new CliResult(code, o.ToString(), e.ToString());
+            }
+            finally
+            {
+                Console.SetOut(oldOut);
+                Console.SetError(oldErr);
+            }
+        }
+    }
+
+    /// <summary>hypha.dll as built beside the tests (the Cli project is referenced), else in the Cli project's output.</summary>
+    public static string Dll { get; } = FindDll();
+
+    static string FindDll()
+    {
+        var beside = System.IO.Path.Combine(AppContext.BaseDirectory, "hypha.dll");
+        if (File.Exists(beside) && File.Exists(System.IO.Path.Combine(AppContext.BaseDirectory, "hypha.runtimeconfig.json"))) return beside;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var cli = System.IO.Path.Combine(dir.FullName, "src", "Hypha.Cli", "bin");
+            if (Directory.Exists(cli))
+            {
+                var found = Directory.EnumerateFiles(cli, "hypha.dll", SearchOption.AllDirectories).OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
+                if (found is not null) return found;
+            }
+        }
+        throw new FileNotFoundException("hypha.dll not found beside the tests or under src/Hypha.Cli/bin");
+    }
+
+    /// <summary>Starts <c>dotnet hypha.dll args</c> with output captured line by line.</summary>
+    public static ChildProcess Start(params string[] args) => new(args);
+}
+
+/// <summary>A running <c>hypha</c> child process.</summary>
+public sealed class ChildProcess : IDisposable
+{
+    readonly Process _p;
+    readonly StringBuilder _out = new(), _err = new();
+
+    public ChildProcess(string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Cli.Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        _p = Process.Start(psi)!;
+        _p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_out) _out.AppendLine(e.Data); };
+        _p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_err) _err.AppendLine(e.Data); };
+        _p.BeginOutputReadLine();
+        _p.BeginErrorReadLine();
+    }
+
+    public int Id => _p.Id;
+    public bool HasExited => _p.HasExited;
+    public string Out { get { lock (_out) return _out.ToString(); } }
+    public string Err { get { lock (_err) return _err.ToString(); } }
+
+    /// <summary>Sends a POSIX signal with kill(1).</summary>
+    public void Signal(string name)
+    {
+        using var k = Process.Start(new ProcessStartInfo("kill", ["-" + name, _p.Id.ToString()]) { UseShellExecute = false })!;
+        k.WaitForExit();
+    }
+
+    /// <summary>Waits up to <paramref name="timeout"/> for <paramref name="condition"/>; false if the process ended or time ran out first.</summary>
+    public bool WaitFor(Func<bool> condition, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < timeout)
+        {
+            if (condition()) return true;
+            if (_p.HasExited) return condition();
+            Thread.Sleep(20);
+        }
+        return false;
+    }
+
+    public CliResult Wait(TimeSpan timeout)
+    {
+        if (!_p.WaitForExit(timeout))
+        {
+            _p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"hypha did not exit within {timeout}:\n{Err}\n{Out}");
+        }
+        _p.WaitForExit();
+        return new CliResult(_p.ExitCode, Out, Err);
+    }
+
+    public void Dispose()
+    {
+        if (!_p.HasExited) { try { _p.Kill(entireProcessTree: true); _p.WaitForExit(); } catch (InvalidOperationException) { } }
+        _p.Dispose();
+    }
+}
