@@ -83,7 +83,7 @@ switch (a.Mode)
     default:
         throw new ArgumentException($"unknown mode {a.Mode}");
 }
-result["peak_rss_mib"] = PeakRss.MiB();
+result["peak_rss_mib"] = PeakMemory.HostMiB();
 Console.WriteLine(JsonSerializer.Serialize(result));
 
 // Share of a training step spent cutting its batch: time the cut alone over as many batches.

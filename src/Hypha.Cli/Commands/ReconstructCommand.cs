@@ -19,8 +19,9 @@ public static class ReconstructCommand
         var format = EnumOption.Create<ImageFormat>("--format", "png8: 8-bit PNG; tiff16: 16-bit TIFF. Default: png8.");
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a folder that already holds files." };
+        var precision = EnumOption.Create<Training.Precision>("--precision", "fp32 or bf16 encoding and decoding. Default: fp32.");
         var cmd = new Command("reconstruct", "Write NNNNNN_orig / NNNNNN_recon pairs, side-by-side grids and chunks.csv.")
-            { run, images, outDir, count, format, device, overwrite };
+            { run, images, outDir, count, format, device, overwrite, precision };
         cmd.SetAction(p => CliApp.Guard(_ =>
         {
             var folder = RunFolder.Open(p.GetValue(run)!);
@@ -40,6 +41,7 @@ public static class ReconstructCommand
             }
             try
             {
+                using var compute = (session.Config.Train with { Precision = p.GetValue(precision) ?? Training.Precision.Fp32 }).ComputeScope(session.Device);
                 var n = ReconstructionWriter.Write(session.Model, bank, data, p.GetValue(outDir)!, p.GetValue(count),
                     p.GetValue(format) ?? ImageFormat.Png8, overwrite: p.GetValue(overwrite), progress: k => Console.Write($"\rreconstructed {k}"));
                 Console.WriteLine($"\nwrote {n} pairs, grids and chunks.csv to {p.GetValue(outDir)}");

@@ -71,6 +71,7 @@ public static class TrainCommand
         var result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
         AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen, validation loss {result.LastValLoss:G5}, " +
                                $"PSNR {result.LastValPsnr:F2} dB{(result.SkippedSteps > 0 ? $", {result.SkippedSteps} NaN/Inf steps skipped" : "")}");
+        AnsiConsole.MarkupLine($"peak host memory {Torch.PeakMemory.HostMiB():F0} MiB");
         AnsiConsole.MarkupLine($"curves in {Markup.Escape(run.PlotsDir)}, grids in {Markup.Escape(run.GridsDir)}, TensorBoard: tensorboard --logdir {Markup.Escape(run.EventsDir)}");
         return 0;
     }

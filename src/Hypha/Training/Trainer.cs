@@ -69,7 +69,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                 {
                     var x = ModelInput.Fit(_model, context.Bank.Cut(train, order.AsSpan(step * batch, batch)));
                     var output = _model.Forward(x);
-                    var terms = _model.Loss(x, output, t.Beta);
+                    var terms = _model.Loss(x, output, t.BetaAt(imagesSeen));
                     var loss = terms.Loss.item<float>();
                     if (!float.IsFinite(loss))
                     {
