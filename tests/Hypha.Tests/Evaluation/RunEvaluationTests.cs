@@ -67,16 +67,24 @@ public class RunEvaluationTests(EvaluatedRun fixture)
         Assert.Equal((int)ExitCode.BadCheckpoint, CliApp.Run(["report", "--run", run.Root]));
     }
 
+    /// <summary>
+    /// The K-sample bound, estimated from 64 draws per image as the mean over the 64 / K disjoint groups of K draws
+    /// (lower variance than one group). The groups are nested, so the ordering follows from Jensen's inequality
+    /// on the drawn weights; the strict gaps check that the trained model's posterior is not exact and that the
+    /// weights vary as they should. (IwaeTests checks the bound against an exact log-likelihood.)
+    /// </summary>
     [Fact]
     public void Iwae_bound_tightens_as_K_grows_on_a_trained_model()
     {
         using var session = TrainingSession.OpenTrained(fixture.Run);
         using var scope = NewDisposeScope();
-        var x = RunEvaluation.Cut(session, session.Data.Index.Test.Take(16).ToList(), 16);
+        var x = RunEvaluation.Cut(session, session.Data.Index.Test.Take(32).ToList(), 32);
         using var gen = Seeds.Generator(0, 42);
         var logW = Iwae.LogWeights(session.Model, x, 64, Iwae.DefaultSigma, gen);
-        var bounds = new[] { 1, 4, 16, 64 }.Select(k => Iwae.Bound(logW, k)).ToArray();
+        int[] ks = [1, 4, 16, 64];
+        var bounds = ks.Select(k => Enumerable.Range(0, 64 / k).Average(g => Iwae.Bound(logW[.., (g * k)..((g + 1) * k)], k))).ToArray();
         for (var i = 1; i < bounds.Length; i++)
-            Assert.True(bounds[i] > bounds[i - 1], $"log p(x) bound for K = {new[] { 1, 4, 16, 64 }[i]} ({bounds[i]}) not above the previous ({bounds[i - 1]})");
+            Assert.True(bounds[i] > bounds[i - 1] + 1e-6, $"bound for K = {ks[i]} ({bounds[i]}) not above K = {ks[i - 1]} ({bounds[i - 1]})");
+        Assert.All(bounds, b => Assert.True(double.IsFinite(b)));
     }
 }
