@@ -160,9 +160,13 @@ public static class ReportPage
             h.Append("</p><p class=\"note\">Not evaluated yet: <code>hypha evaluate</code> with the memorization metric (the default) computes it.</p></section>\n");
             return;
         }
-        var verdict = memo.Floor is { } f && memo.Value > 2 * f + 0.02 ? "<span class=\"worse\">well above the real-data rate: look at the pairs below for copies</span>"
+        var high = memo.Floor is { } f && memo.Value > 2 * f + 0.02;
+        var verdict = high ? "<span class=\"worse\">well above the real-data rate: look at the pairs below for copies</span>"
             : "<span class=\"better\">about the rate of real unseen chunks or below: no sign of copying</span>";
         h.Append($"Here {F(100 * memo.Value)}% of samples are that close, against {(memo.Floor is { } fl ? F(100 * fl) : "?")}% of real unseen chunks: {verdict}.</p>");
+        if (high)
+            h.Append("<p class=\"note\">A high rate is not proof of copying: blurry samples of plain, even background are close in pixels to the many background chunks in the training set. " +
+                     "Copies look like the same root or hyphae in both images of a pair; smooth, featureless pairs are blur, not memorization.</p>");
         if (c.ClosestPairs.Count == 0) h.Append("<p class=\"note\">The pair images of this evaluation are missing (RUN/evaluation/); run hypha evaluate again to see them.</p>");
         else
         {
