@@ -9,12 +9,6 @@ using static TorchSharp.torch;
 
 namespace Hypha.Evaluation;
 
-/// <summary>What one <see cref="RunEvaluation.Run"/> produced.</summary>
-/// <param name="Record">The evaluation, as appended to metrics.jsonl.</param>
-/// <param name="MetricsPath">The metrics.jsonl it was appended to.</param>
-/// <param name="ArtifactsDir">The folder holding the closest-pair images (null when memorization was not computed).</param>
-public sealed record RunEvaluationResult(EvaluationRecord Record, string MetricsPath, string? ArtifactsDir);
-
 /// <summary>
 /// <c>hypha evaluate</c> on a trained run: builds <see cref="EvaluationInputs"/> from the run's own split and
 /// model, runs the metrics, appends one line to RUN/metrics.jsonl and writes the memorization check's closest

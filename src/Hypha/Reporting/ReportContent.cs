@@ -4,19 +4,6 @@ using Hypha.Runs;
 
 namespace Hypha.Reporting;
 
-/// <summary>A picture on the report page.</summary>
-/// <param name="Title">Heading above it.</param>
-/// <param name="Caption">One or two sentences saying how to read it.</param>
-/// <param name="Png">The PNG bytes (embedded as a data URI).</param>
-/// <param name="DisplayWidth">Width in CSS pixels (small chunk grids are enlarged without smoothing); null: natural size, at most the page width.</param>
-public sealed record ReportFigure(string Title, string Caption, byte[] Png, int? DisplayWidth = null);
-
-/// <summary>A sample and its nearest training chunk, for the memorization section.</summary>
-/// <param name="Sample">PNG of the sample.</param>
-/// <param name="Train">PNG of the nearest training chunk.</param>
-/// <param name="Distance">RMS pixel difference between them, on the [0, 1] intensity scale.</param>
-public sealed record ReportPair(byte[] Sample, byte[] Train, double Distance);
-
 /// <summary>Everything the report page shows, gathered by <see cref="RunReport.Collect"/> and rendered by <see cref="ReportPage.Render"/>.</summary>
 public sealed record ReportContent
 {

@@ -1,5 +1,6 @@
 using Hypha.Cli;
 using Hypha.Evaluation;
+using Hypha.Sampling;
 using Hypha.Tests.Reporting;
 using Hypha.Training;
 using static TorchSharp.torch;
@@ -42,6 +43,29 @@ public class RunEvaluationTests(EvaluatedRun fixture)
         var images = ClosestPairImages.Read(Path.Combine(fixture.Run.Root, r.Context[RunEvaluation.ArtifactsKey]), pairs.Count);
         Assert.Equal(16, images.Count);
         Assert.All(pairs, p => Assert.InRange(p.TrainIndex, 0, 299));
+    }
+
+    [Fact]
+    public void Every_registered_metric_runs_alone_on_the_trained_run()
+    {
+        using var session = TrainingSession.OpenTrained(fixture.Run);
+        using var scope = NewDisposeScope();
+        var index = session.Data.Index;
+        var train = RunEvaluation.Cut(session, RunEvaluation.Subset(index.Train, 100, 0, 1), 64);
+        var test = RunEvaluation.Cut(session, RunEvaluation.Subset(index.Test, 32, 0, 2), 64);
+        var recon = RunEvaluation.Reconstruct(session.Model, test, session.Device, 64);
+        var samples = Generation.Decode(session.Model, Generation.PriorLatents(16, session.Model.LatentSize, 0), session.Device);
+        using var inputs = EvaluationInputs.FromTestSplit(train, test, 0, samples, test, recon, session.Model);
+        using var registry = MetricRegistry.CreateDefault();
+        registry.Register(IwaeMetric.Key, () => new IwaeMetric { K = 4 });
+        foreach (var name in registry.Names)
+        {
+            var record = Evaluator.Run(registry, inputs, [name]);
+            var m = Assert.Single(record.Metrics);
+            Assert.Equal(name, m.Name);
+            Assert.NotNull(m.Floor);
+            Assert.Empty(record.Skipped);
+        }
     }
 
     [Fact]
