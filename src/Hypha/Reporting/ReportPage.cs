@@ -163,7 +163,7 @@ public static class ReportPage
         var high = memo.Floor is { } f && memo.Value > 2 * f + 0.02;
         var verdict = high ? "<span class=\"worse\">well above the real-data rate: look at the pairs below for copies</span>"
             : "<span class=\"better\">about the rate of real unseen chunks or below: no sign of copying</span>";
-        h.Append($"Here {F(100 * memo.Value)}% of samples are that close, against {(memo.Floor is { } fl ? F(100 * fl) : "?")}% of real unseen chunks: {verdict}.</p>");
+        h.Append($"Here {Percent(memo.Value)} of samples are that close, against {(memo.Floor is { } fl ? Percent(fl) : "?")} of real unseen chunks: {verdict}.</p>");
         if (high)
             h.Append("<p class=\"note\">A high rate is not proof of copying: blurry samples of plain, even background are close in pixels to the many background chunks in the training set. " +
                      "Copies look like the same root or hyphae in both images of a pair; smooth, featureless pairs are blur, not memorization.</p>");
@@ -186,6 +186,8 @@ public static class ReportPage
     static string Uri(byte[] png) => "data:image/png;base64," + Convert.ToBase64String(png);
 
     static string E(string s) => WebUtility.HtmlEncode(s);
+
+    static string Percent(double fraction) => (100 * fraction).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     static string F(double v) => double.IsNaN(v) ? "NaN" : v.ToString("G4", CultureInfo.InvariantCulture);
 }
