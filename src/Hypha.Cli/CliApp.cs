@@ -18,6 +18,8 @@ public static class CliApp
             ReconstructCommand.Create(),
             DoctorCommand.Create(),
             DemoCommand.Create(),
+            EvaluateCommand.Create(),
+            ReportCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

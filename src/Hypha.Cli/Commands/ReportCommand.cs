@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Hypha.Reporting;
+using Hypha.Runs;
+using Spectre.Console;
+
+namespace Hypha.Cli.Commands;
+
+/// <summary><c>hypha report</c>: one self-contained HTML page describing a run.</summary>
+public static class ReportCommand
+{
+    public static Command Create()
+    {
+        var run = new Option<string>("--run") { Description = "A trained run folder (with checkpoints/last.ckpt).", Required = true };
+        var outFile = new Option<string>("--out") { Description = "HTML file to write. Default: RUN/report.html." };
+        var seed = new Option<int>("--seed") { Description = "Seed of the sample grid's latents. Default: 0.", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's." };
+        var cmd = new Command("report",
+            "Write one self-contained HTML page (images embedded, no external files) for a run: configuration, dataset, loss and KL curves, " +
+            "reconstructions, samples, latent interpolations, the latest metrics of hypha evaluate beside their floors, and the memorization check.")
+            { run, outFile, seed, device };
+        cmd.SetAction(p => CliApp.Guard(_ =>
+        {
+            var folder = RunFolder.Open(p.GetValue(run)!);
+            var path = RunReport.Write(folder, p.GetValue(outFile), p.GetValue(device), p.GetValue(seed),
+                m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}");
+            return 0;
+        }));
+        return cmd;
+    }
+}
