@@ -37,6 +37,7 @@ public sealed class RunOptions
     public Option<int?> Batch { get; } = new("--batch") { Description = "Chunks per step. Default: 64 (thesis), 32 (cpu)." };
     public Option<double?> Lr { get; } = new("--lr") { Description = "Adam learning rate. Default: 5e-4 (thesis), 1e-3 (cpu)." };
     public Option<double?> Beta { get; } = new("--beta") { Description = "Weight of the KL term. Default: 1." };
+    public Option<LrSchedule?> LrSchedule { get; } = EnumOption.Create<LrSchedule>("--lr-schedule", "constant (thesis) or cosine decay to 0 over the run. Default: constant (thesis), cosine (cpu).");
     public Option<long?> KlWarmup { get; } = new("--kl-warmup") { Description = "Raise the KL weight from 0 to --beta over this many training images (0: full weight from the start, as the thesis). Default: 0 (thesis), 8192 (cpu)." };
     public Option<int?> Seed { get; } = new("--seed") { Description = "Seed for split, data order, initialization and sampling. Default: 0." };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto (CUDA when available)." };
@@ -50,7 +51,7 @@ public sealed class RunOptions
     public Option<int?> LogEvery { get; } = new("--log-every") { Description = "Write a metrics row every N steps. Default: 20." };
 
     public IEnumerable<Option> All => [Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
-        Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Width, Latent, Epochs, Batch, Lr, Beta, KlWarmup, Seed, Device,
+        Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Width, Latent, Epochs, Batch, Lr, LrSchedule, Beta, KlWarmup, Seed, Device,
         EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery];
 
     public void AddTo(Command command)
@@ -96,6 +97,7 @@ public sealed class RunOptions
             Lr = p.GetValue(Lr) ?? c.Train.Lr,
             Beta = p.GetValue(Beta) ?? c.Train.Beta,
             KlWarmup = p.GetValue(KlWarmup) ?? c.Train.KlWarmup,
+            LrSchedule = p.GetValue(LrSchedule) ?? c.Train.LrSchedule,
             Seed = p.GetValue(Seed) ?? c.Train.Seed,
             Device = p.GetValue(Device) ?? c.Train.Device,
             EpochSize = p.GetValue(EpochSize) ?? c.Train.EpochSize,

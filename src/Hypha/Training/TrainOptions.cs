@@ -10,6 +10,16 @@ public enum Precision
     Bf16,
 }
 
+/// <summary>How the learning rate moves during training.</summary>
+public enum LrSchedule
+{
+    /// <summary>The same rate throughout (default, the thesis).</summary>
+    Constant,
+    /// <summary>Cosine decay from the rate to zero over the whole run: the last epochs average out step noise, so short
+    /// runs end on a settled model.</summary>
+    Cosine,
+}
+
 /// <summary>Memory layout of activations and convolution weights.</summary>
 public enum Layout
 {
@@ -36,6 +46,14 @@ public sealed record TrainOptions
     /// starts using its latent before the KL term can switch it off (posterior collapse); 0 (default, the thesis) starts at
     /// full weight. Derived from images seen, so a resumed run continues the ramp where it stopped.</summary>
     public long KlWarmup { get; init; }
+
+    /// <summary>Default <see cref="LrSchedule.Constant"/>.</summary>
+    public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant;
+
+    /// <summary>The learning rate after <paramref name="imagesSeen"/> of <paramref name="totalImages"/> training images.</summary>
+    public double LrAt(long imagesSeen, long totalImages) => LrSchedule == LrSchedule.Cosine && totalImages > 0
+        ? Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, (double)imagesSeen / totalImages)))
+        : Lr;
 
     /// <summary>The KL weight after <paramref name="imagesSeen"/> training images.</summary>
     public double BetaAt(long imagesSeen) => KlWarmup <= 0 ? Beta : Beta * Math.Min(1.0, (double)imagesSeen / KlWarmup);

@@ -61,6 +61,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         {
             var order = EpochOrder.For(train.Count, t.EpochSize, t.Seed, epoch);
             int steps = EpochOrder.Steps(order.Length, t.Batch), batch = EpochOrder.BatchLength(order.Length, t.Batch);
+            long totalImages = (long)t.Epochs * steps * batch;
             _model.Module.train();
             for (var step = firstStep; step < steps; step++)
             {
@@ -70,6 +71,8 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                     var x = ModelInput.Fit(_model, context.Bank.Cut(train, order.AsSpan(step * batch, batch)));
                     var output = _model.Forward(x);
                     var terms = _model.Loss(x, output, t.BetaAt(imagesSeen));
+                    // Derived from images seen, like the KL weight: a resumed run continues the schedule exactly.
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = t.LrAt(imagesSeen, totalImages);
                     var loss = terms.Loss.item<float>();
                     if (!float.IsFinite(loss))
                     {
