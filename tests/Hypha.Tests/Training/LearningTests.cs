@@ -21,9 +21,11 @@ public class LearningTests(ITestOutputHelper output)
         var config = new RunConfig
         {
             Preset = "test",
-            Data = new DataOptions { Images = [SharedData.Path("amf_ink_roots")], Chunk = 64, Stride = 16, Normalize = NormalizeMode.Percentile },
+            // The thesis's normalization; a quarter-width model, small batches for many steps, and a KL warm-up so the
+            // latent is in use before the KL term weighs in: +4.5 dB in about 41,000 images (3 minutes on 2 cores).
+            Data = new DataOptions { Images = [SharedData.Path("amf_ink_roots")], Chunk = 64, Stride = 16, Normalize = NormalizeMode.Standardize },
             Model = new ModelOptions { Width = 16, Latent = 64 },
-            Train = new TrainOptions { Epochs = 6, Batch = 32, Lr = 2e-3, Seed = 0, Device = "cpu", EpochSize = 1024, ValLimit = 128 },
+            Train = new TrainOptions { Epochs = 20, Batch = 16, Lr = 2e-3, KlWarmup = 4096, Seed = 1, Device = "cpu", EpochSize = 2048, ValLimit = 128 },
         }.Validated();
         var run = RunFolder.At(dir["run"]);
         SmallRuns.Train(run, config);
