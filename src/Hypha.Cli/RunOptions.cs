@@ -13,7 +13,7 @@ namespace Hypha.Cli;
 /// </summary>
 public sealed class RunOptions
 {
-    public Option<string> Preset { get; } = new("--preset") { Description = "Starting configuration: thesis (224 chunks, width 64, 90 epochs) or cpu (64 chunks, width 32, 12 short epochs). Default: thesis for train, cpu for demo." };
+    public Option<string> Preset { get; } = new("--preset") { Description = "Starting configuration: thesis (224 chunks, width 64, 90 epochs) or cpu (64 chunks, width 16, 30 short epochs). Default: thesis for train, cpu for demo." };
     public Option<string[]> Images { get; } = new("--images") { Description = "Image folders (searched recursively), files or globs (PNG, JPEG, TIFF; 8/16-bit; multi-page).", AllowMultipleArgumentsPerToken = true };
     public Option<int?> Chunk { get; } = new("--chunk") { Description = "Chunk side in pixels; a multiple of 32 for the ResNet-18 VAE. Default: 224 (thesis), 64 (cpu)." };
     public Option<int?> Stride { get; } = new("--stride") { Description = "Pixels between chunk origins, 1..chunk. Default: 16." };
@@ -31,14 +31,14 @@ public sealed class RunOptions
     public Option<int?> TestCount { get; } = new("--test-count") { Description = "With --split chunks: exact test chunks (thesis: 1000). Default: 0, use the fraction." };
     public Option<BadImagePolicy?> OnBadImage { get; } = EnumOption.Create<BadImagePolicy>("--on-bad-image", "skip: leave unreadable files out and list them; fail: stop before any work. Default: skip.");
     public Option<ModelKind?> Model { get; } = EnumOption.Create<ModelKind>("--model", "Model to train. Default: resnet_vae.");
-    public Option<int?> Width { get; } = new("--width") { Description = "Channels of the first ResNet stage (x1, x2, x4, x8 per stage). Default: 64 (thesis), 32 (cpu)." };
-    public Option<int?> Latent { get; } = new("--latent") { Description = "Latent size. Default: 256 (thesis), 128 (cpu)." };
-    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in all (with --resume: may be raised to train longer). Default: 90 (thesis), 12 (cpu)." };
-    public Option<int?> Batch { get; } = new("--batch") { Description = "Chunks per step. Default: 64 (thesis), 32 (cpu)." };
-    public Option<double?> Lr { get; } = new("--lr") { Description = "Adam learning rate. Default: 5e-4 (thesis), 1e-3 (cpu)." };
+    public Option<int?> Width { get; } = new("--width") { Description = "Channels of the first ResNet stage (x1, x2, x4, x8 per stage). Default: 64 (thesis), 16 (cpu)." };
+    public Option<int?> Latent { get; } = new("--latent") { Description = "Latent size. Default: 256 (thesis), 64 (cpu)." };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in all (with --resume: may be raised to train longer). Default: 90 (thesis), 30 (cpu)." };
+    public Option<int?> Batch { get; } = new("--batch") { Description = "Chunks per step. Default: 64 (thesis), 16 (cpu)." };
+    public Option<double?> Lr { get; } = new("--lr") { Description = "Adam learning rate. Default: 5e-4 (thesis), 2e-3 (cpu)." };
     public Option<double?> Beta { get; } = new("--beta") { Description = "Weight of the KL term. Default: 1." };
-    public Option<LrSchedule?> LrSchedule { get; } = EnumOption.Create<LrSchedule>("--lr-schedule", "constant (thesis) or cosine decay to 0 over the run. Default: constant (thesis), cosine (cpu).");
-    public Option<long?> KlWarmup { get; } = new("--kl-warmup") { Description = "Raise the KL weight from 0 to --beta over this many training images (0: full weight from the start, as the thesis). Default: 0 (thesis), 8192 (cpu)." };
+    public Option<LrSchedule?> LrSchedule { get; } = EnumOption.Create<LrSchedule>("--lr-schedule", "constant (thesis) or cosine decay to 0 over the run. Default: constant.");
+    public Option<long?> KlWarmup { get; } = new("--kl-warmup") { Description = "Raise the KL weight from 0 to --beta over this many training images (0: full weight from the start, as the thesis). Default: 0 (thesis), 4096 (cpu)." };
     public Option<int?> Seed { get; } = new("--seed") { Description = "Seed for split, data order, initialization and sampling. Default: 0." };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto (CUDA when available)." };
     public Option<int?> EpochSize { get; } = new("--epoch-size") { Description = "Training chunks per epoch (0: all). Default: 0 (thesis), 2048 (cpu)." };
