@@ -61,7 +61,7 @@ public static class Normalization
         double lo = Quantile(sorted, low / 100), hi = Quantile(sorted, high / 100);
         if (!(hi - lo > 1e-12 * Math.Max(1, Math.Abs(lo))))
             throw HyphaException.Input(image.Source,
-                $"{image.Label} has no contrast between its {low}th and {high}th percentiles (both {lo:G6})");
+                $"{image.Label} has no contrast: its {low} and {high} percentiles are both {lo:G6} (a constant or nearly constant image)");
         var px = image.Pixels;
         var result = new float[px.Length];
         var scale = 1.0 / (hi - lo);
