@@ -7,8 +7,9 @@ using static TorchSharp.torch.nn;
 namespace Hypha.Models.ProgressiveVae;
 
 /// <summary>
-/// The progressive decoder, the encoder's mirror. <c>fc</c> maps the latent to 8w x 7 x 7 (ReLU, then pixel norm when
-/// enabled); <c>blocks.0</c> works at 7x7 and is trained from the start; <c>blocks.s</c> (s >= 1) doubles the
+/// The progressive decoder, the encoder's mirror. <c>fc</c> maps the latent to 8w x 7 x 7 and a ReLU (no pixel norm
+/// here: it would blow a near-zero input, such as the posterior mean of a collapsed latent, up to unit length and make
+/// decode(mu) unlike decode(z)); <c>blocks.0</c> works at 7x7 and is trained from the start; <c>blocks.s</c> (s >= 1) doubles the
 /// resolution into stage s's depth; <c>to_rgb.s</c> (1x1 convolution and sigmoid: ProGAN's toRGB, the thesis's "to
 /// depth 1") turns stage s's features into an image. During a fade the image of the new block is mixed with the
 /// previous stage's image upsampled by nearest neighbour: <c>alpha x new + (1 - alpha) x old</c>, so at alpha 0 the
@@ -17,7 +18,6 @@ namespace Hypha.Models.ProgressiveVae;
 public sealed class ProgressiveDecoder : Module<Tensor, Tensor>
 {
     readonly EqualizedLinear fc;
-    readonly PixelNorm? fc_norm;
     readonly ModuleList<Module<Tensor, Tensor>> blocks, to_rgb;
     readonly int _depth0, _side0;
 
@@ -30,7 +30,6 @@ public sealed class ProgressiveDecoder : Module<Tensor, Tensor>
         _depth0 = o.ChannelsAt(0);
         _side0 = o.ResolutionAt(0);
         fc = new EqualizedLinear(o.Latent, _depth0 * _side0 * _side0, p.EqualizedLr);
-        if (p.PixelNorm) fc_norm = new PixelNorm();
         blocks = new ModuleList<Module<Tensor, Tensor>>();
         to_rgb = new ModuleList<Module<Tensor, Tensor>>();
         for (var s = 0; s < o.Stages; s++)
@@ -48,7 +47,6 @@ public sealed class ProgressiveDecoder : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var (stage, alpha) = Position;
         var h = functional.relu(fc.forward(z)).view(-1, _depth0, _side0, _side0);
-        if (fc_norm is not null) h = fc_norm.forward(h);
         h = blocks[0].forward(h);
         for (var s = 1; s < stage; s++) h = blocks[s].forward(h);
         if (stage == 0) return functional.sigmoid(to_rgb[0].forward(h)).MoveToOuterDisposeScope();
