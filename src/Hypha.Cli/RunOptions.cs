@@ -49,11 +49,12 @@ public sealed class RunOptions
     public Option<long?> FadeImages { get; } = new("--fade-images") { Description = "proVAE: training images over which a new block fades in (alpha 0 to 1); 0: half a stage. Default: 0." };
     public Option<bool?> EqualizedLr { get; } = new("--equalized-lr") { Description = "proVAE: scale weights at run time by He's constant (true/false). Default: true." };
     public Option<bool?> PixelNorm { get; } = new("--pixel-norm") { Description = "proVAE: pixel normalization instead of batch norm (true/false). Default: true." };
+    public Option<bool?> ScaleReconstruction { get; } = new("--scale-reconstruction") { Description = "proVAE: weight each stage's reconstruction sum by (chunk / resolution)^2, so early stages balance it against KL as the last does (true/false). Default: false (thesis)." };
     public Option<bool?> MinibatchStd { get; } = new("--minibatch-std") { Description = "proVAE: minibatch standard deviation channel before the encoder's last block (true/false). Default: false." };
 
     public IEnumerable<Option> All => [Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
         Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Width, Latent, Epochs, Batch, Lr, Beta, Seed, Device,
-        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, LogEvery, EpochsPerStage, FadeImages, EqualizedLr, PixelNorm, MinibatchStd];
+        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, LogEvery, EpochsPerStage, FadeImages, EqualizedLr, PixelNorm, MinibatchStd, ScaleReconstruction];
 
     public void AddTo(Command command)
     {
@@ -101,6 +102,7 @@ public sealed class RunOptions
                 EqualizedLr = p.GetValue(EqualizedLr) ?? g.EqualizedLr,
                 PixelNorm = p.GetValue(PixelNorm) ?? g.PixelNorm,
                 MinibatchStd = p.GetValue(MinibatchStd) ?? g.MinibatchStd,
+                ScaleReconstruction = p.GetValue(ScaleReconstruction) ?? g.ScaleReconstruction,
             } };
         }
         var t = c.Train with

@@ -153,6 +153,26 @@ public sealed class ProgressiveModelTests
     }
 
     [Fact]
+    public void ScaleReconstructionWeightsEachStageLikeTheLastOne()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(6);
+        using var model = new ProgressiveVae(new ProgressiveVaeOptions(1, 56, 4, 8, new ProgressiveOptions { ScaleReconstruction = true }));
+        model.SetPosition(1, 1);
+        var x = rand(2, 1, 14, 14);
+        var output = model.Forward(x);
+        var terms = model.Loss(x, output, 0.5);
+        var plain = VaeMath.Loss(x, output, 0.5);
+        Assert.Equal(plain.Reconstruction.item<float>(), terms.Reconstruction.item<float>());
+        var expected = plain.Reconstruction.item<float>() * 16 + 0.5 * plain.Kl.item<float>();
+        Assert.True(Math.Abs(terms.Loss.item<float>() - expected) < 1e-4 * expected, $"{terms.Loss.item<float>()} vs {expected}");
+        model.SetPosition(3, 1);
+        var x56 = rand(2, 1, 56, 56);
+        var out56 = model.Forward(x56);
+        Assert.Equal(VaeMath.Loss(x56, out56, 1).Loss.item<float>(), model.Loss(x56, out56, 1).Loss.item<float>());
+    }
+
+    [Fact]
     public void ScheduleMapsImagesSeenToStageAndAlpha()
     {
         var s = new ProgressiveSchedule(Stages: 4, StartResolution: 7, EpochsPerStage: 2, FadeImagesSetting: 50);

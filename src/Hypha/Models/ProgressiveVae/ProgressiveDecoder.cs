@@ -8,8 +8,8 @@ namespace Hypha.Models.ProgressiveVae;
 
 /// <summary>
 /// The progressive decoder, the encoder's mirror. <c>fc</c> maps the latent to 8w x 7 x 7 and a ReLU (no pixel norm
-/// here: it would blow a near-zero input, such as the posterior mean of a collapsed latent, up to unit length and make
-/// decode(mu) unlike decode(z)); <c>blocks.0</c> works at 7x7 and is trained from the start; <c>blocks.s</c> (s >= 1) doubles the
+/// here: the scale of the latent carries information, and a near-zero input such as a posterior mean at the prior's
+/// centre would be blown up to unit length); <c>blocks.0</c> works at 7x7 and is trained from the start; <c>blocks.s</c> (s >= 1) doubles the
 /// resolution into stage s's depth; <c>to_rgb.s</c> (1x1 convolution and sigmoid: ProGAN's toRGB, the thesis's "to
 /// depth 1") turns stage s's features into an image. During a fade the image of the new block is mixed with the
 /// previous stage's image upsampled by nearest neighbour: <c>alpha x new + (1 - alpha) x old</c>, so at alpha 0 the

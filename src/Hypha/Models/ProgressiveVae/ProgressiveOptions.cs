@@ -24,6 +24,12 @@ public sealed record ProgressiveOptions
     /// thesis's future work).</summary>
     public bool MinibatchStd { get; init; }
 
+    /// <summary>Weight the reconstruction sum of a stage by (chunk / resolution)^2, so that every stage balances
+    /// reconstruction against KL as the last one does; default false (the thesis: the plain pixel sum at every stage,
+    /// which at 7x7 weighs 49 pixels against the whole KL and lets the posterior collapse, see docs/provae.md).
+    /// The logged reconstruction term stays the plain sum.</summary>
+    public bool ScaleReconstruction { get; init; }
+
     /// <summary>Side of the first stage; default 7 (the ResNet-18 encoder's last feature map at 224). The chunk size must
     /// be this times a power of two, at least twice it.</summary>
     public int StartResolution { get; init; } = 7;

@@ -87,7 +87,15 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel
         return new VaeOutput(Decode(z), mu, logVar, z);
     }
 
-    public LossTerms Loss(Tensor x, VaeOutput output, double beta) => VaeMath.Loss(x, output, beta);
+    /// <summary>As <see cref="VaeMath.Loss"/>; with <see cref="ProgressiveOptions.ScaleReconstruction"/> the optimized
+    /// loss weights the reconstruction by (chunk / resolution)^2 (the reported terms are unchanged).</summary>
+    public LossTerms Loss(Tensor x, VaeOutput output, double beta)
+    {
+        var terms = VaeMath.Loss(x, output, beta);
+        if (!Options.Progressive.ScaleReconstruction) return terms;
+        var factor = Math.Pow((double)Options.Resolution / x.shape[^1], 2);
+        return factor == 1 ? terms : terms with { Loss = terms.Reconstruction * factor + beta * terms.Kl };
+    }
 
     Tensor ProgressBuffer() => named_buffers().First(b => b.name == "progress").buffer;
 

@@ -29,8 +29,9 @@ public sealed class StageGridsObserver(TensorBoardObserver? tensorBoard = null) 
         using var scope = NewDisposeScope();
         var dir = Path.Combine(context.Run.GridsDir, "stages");
         Directory.CreateDirectory(dir);
-        var original = context.Bank.Cut([val[val.Count / 2]]).to(CPU);
-        var x = ModelInput.Fit(model, context.Bank.Cut([val[val.Count / 2]]));
+        var chunk = context.Bank.Cut([val[val.Count / 2]]);
+        var original = chunk.to(CPU);
+        var x = ModelInput.Fit(model, chunk);
         var recon = Generation.Reconstruct(model, x).to(CPU);
         var z = Generation.PriorLatents(1, model.LatentSize, context.Config.Train.Seed + 12345);
         var sample = Generation.Decode(model, z, context.Device);
