@@ -6,21 +6,18 @@ using static TorchSharp.torch.nn;
 
 namespace Hypha.Models.ProgressiveVae;
 
-/// <summary>The normalization after each convolution: <see cref="PixelNorm"/> (the decoder's default), none (the
-/// encoder's default, as ProGAN's discriminator) or batch norm (both, with pixel norm switched off).</summary>
+/// <summary>The normalization after each convolution: <see cref="PixelNorm"/> (default) or batch norm.</summary>
 static class ProgressiveNorm
 {
-    public static Module<Tensor, Tensor> Create(int channels, bool pixelNorm, bool encoder) =>
-        !pixelNorm ? BatchNorm2d(channels) : encoder ? Identity() : new PixelNorm();
+    public static Module<Tensor, Tensor> Create(int channels, bool pixelNorm) =>
+        pixelNorm ? new PixelNorm() : BatchNorm2d(channels);
 }
 
 /// <summary>
 /// One encoder block of the progressive VAE: a ResNet BasicBlock built from <see cref="EqualizedConv2d"/>:
 /// conv3x3 (stride 2 when <c>down</c>) - norm - ReLU - conv3x3 - norm, plus an identity or 1x1 (strided) shortcut
-/// (<c>shortcut</c>) with norm; sum, ReLU. With <c>pixelNorm</c> (default) the encoder has no normalization, as
-/// ProGAN's discriminator: pixel norm scales every pixel's features to unit length, which would take the brightness
-/// of a gray image away from the encoder (it made the posterior collapse, see docs/provae.md). Without it, batch norm.
-/// Convolutions have a bias unless batch norm follows.
+/// (<c>shortcut</c>) with norm; sum, ReLU. Norm is <see cref="PixelNorm"/> or batch norm; convolutions have a bias only
+/// with pixel norm (batch norm has its own).
 /// </summary>
 public sealed class ProEncoderBlock : Module<Tensor, Tensor>
 {
@@ -31,13 +28,13 @@ public sealed class ProEncoderBlock : Module<Tensor, Tensor>
     public ProEncoderBlock(int inChannels, int outChannels, bool down, bool equalized, bool pixelNorm) : base(nameof(ProEncoderBlock))
     {
         conv1 = new EqualizedConv2d(inChannels, outChannels, 3, stride: down ? 2 : 1, padding: 1, bias: pixelNorm, equalized: equalized);
-        norm1 = ProgressiveNorm.Create(outChannels, pixelNorm, encoder: true);
+        norm1 = ProgressiveNorm.Create(outChannels, pixelNorm);
         conv2 = new EqualizedConv2d(outChannels, outChannels, 3, padding: 1, bias: pixelNorm, equalized: equalized);
-        norm2 = ProgressiveNorm.Create(outChannels, pixelNorm, encoder: true);
+        norm2 = ProgressiveNorm.Create(outChannels, pixelNorm);
         if (down || inChannels != outChannels)
             shortcut = Sequential(
                 new EqualizedConv2d(inChannels, outChannels, 1, stride: down ? 2 : 1, bias: pixelNorm, equalized: equalized, gain: 1),
-                ProgressiveNorm.Create(outChannels, pixelNorm, encoder: true));
+                ProgressiveNorm.Create(outChannels, pixelNorm));
         RegisterComponents();
     }
 
@@ -54,8 +51,7 @@ public sealed class ProEncoderBlock : Module<Tensor, Tensor>
 /// <summary>
 /// One decoder block of the progressive VAE, the mirror of <see cref="ProEncoderBlock"/>: when <c>up</c>, nearest
 /// 2x upsampling first (ProGAN; no transposed convolution, so no checkerboard), then conv3x3 - norm - ReLU - conv3x3 -
-/// norm, plus an identity or 1x1 shortcut (<c>shortcut</c>) with norm; sum, ReLU. Norm is <see cref="PixelNorm"/>
-/// (default, as ProGAN's generator) or batch norm.
+/// norm, plus an identity or 1x1 shortcut (<c>shortcut</c>) with norm; sum, ReLU.
 /// </summary>
 public sealed class ProDecoderBlock : Module<Tensor, Tensor>
 {
@@ -68,13 +64,13 @@ public sealed class ProDecoderBlock : Module<Tensor, Tensor>
     {
         _up = up;
         conv1 = new EqualizedConv2d(inChannels, outChannels, 3, padding: 1, bias: pixelNorm, equalized: equalized);
-        norm1 = ProgressiveNorm.Create(outChannels, pixelNorm, encoder: false);
+        norm1 = ProgressiveNorm.Create(outChannels, pixelNorm);
         conv2 = new EqualizedConv2d(outChannels, outChannels, 3, padding: 1, bias: pixelNorm, equalized: equalized);
-        norm2 = ProgressiveNorm.Create(outChannels, pixelNorm, encoder: false);
+        norm2 = ProgressiveNorm.Create(outChannels, pixelNorm);
         if (inChannels != outChannels)
             shortcut = Sequential(
                 new EqualizedConv2d(inChannels, outChannels, 1, bias: pixelNorm, equalized: equalized, gain: 1),
-                ProgressiveNorm.Create(outChannels, pixelNorm, encoder: false));
+                ProgressiveNorm.Create(outChannels, pixelNorm));
         RegisterComponents();
     }
 

@@ -17,8 +17,7 @@ public sealed record ProgressiveOptions
     /// <summary>Scale weights at run time by He's constant (equalized learning rate); default true.</summary>
     public bool EqualizedLr { get; init; } = true;
 
-    /// <summary>Pixel normalization (epsilon 1e-8) in place of batch normalization; default true: pixel norm in the decoder
-    /// and no normalization in the encoder, as ProGAN's generator and discriminator. False: batch norm in both.</summary>
+    /// <summary>Pixel normalization (epsilon 1e-8) in place of batch normalization; default true. False uses batch norm.</summary>
     public bool PixelNorm { get; init; } = true;
 
     /// <summary>Append a minibatch standard deviation channel before the encoder's last block; default false (the
