@@ -13,7 +13,7 @@ namespace Hypha.Cli;
 /// </summary>
 public sealed class RunOptions
 {
-    public Option<string> Preset { get; } = new("--preset") { Description = "Starting configuration: thesis (224 chunks, width 64, 90 epochs), cpu (64 chunks, width 32, 12 short epochs), provae (224, width 64, 6 stages x 30 epochs) or provae-cpu (56, width 16, 4 stages x 3 short epochs). Default: thesis for train, cpu for demo." };
+    public Option<string> Preset { get; } = new("--preset") { Description = "Starting configuration: thesis (224 chunks, width 64, 90 epochs), cpu (64 chunks, width 32, 12 short epochs), provae (224, width 64, 6 stages x 30 epochs) or provae-cpu (56, width 16, 4 stages x 3 short epochs, batch norm). Default: thesis for train, cpu for demo." };
     public Option<string[]> Images { get; } = new("--images") { Description = "Image folders (searched recursively), files or globs (PNG, JPEG, TIFF; 8/16-bit; multi-page).", AllowMultipleArgumentsPerToken = true };
     public Option<int?> Chunk { get; } = new("--chunk") { Description = "Chunk side in pixels; a multiple of 32 for the ResNet-18 VAE, 7 x 2^k (56, 112, 224) for the proVAE. Default: 224 (thesis), 64 (cpu)." };
     public Option<int?> Stride { get; } = new("--stride") { Description = "Pixels between chunk origins, 1..chunk. Default: 16." };
@@ -47,8 +47,8 @@ public sealed class RunOptions
     public Option<int?> LogEvery { get; } = new("--log-every") { Description = "Write a metrics row every N steps. Default: 20." };
     public Option<int?> EpochsPerStage { get; } = new("--epochs-per-stage") { Description = "proVAE: epochs at each resolution (7, 14, ... up to the chunk); without --epochs, the run trains stages x this. Default: 30 (provae), 3 (provae-cpu)." };
     public Option<long?> FadeImages { get; } = new("--fade-images") { Description = "proVAE: training images over which a new block fades in (alpha 0 to 1); 0: half a stage. Default: 0." };
-    public Option<bool?> EqualizedLr { get; } = new("--equalized-lr") { Description = "proVAE: scale weights at run time by He's constant (true/false). Default: true." };
-    public Option<bool?> PixelNorm { get; } = new("--pixel-norm") { Description = "proVAE: pixel normalization instead of batch norm (true/false). Default: true." };
+    public Option<bool?> EqualizedLr { get; } = new("--equalized-lr") { Description = "proVAE: scale weights at run time by He's constant (true/false). Default: true (provae), false (provae-cpu)." };
+    public Option<bool?> PixelNorm { get; } = new("--pixel-norm") { Description = "proVAE: pixel normalization instead of batch norm (true/false). Default: true (provae), false (provae-cpu)." };
     public Option<bool?> ScaleReconstruction { get; } = new("--scale-reconstruction") { Description = "proVAE: weight each stage's reconstruction sum by (chunk / resolution)^2, so early stages balance it against KL as the last does (true/false). Default: false (thesis)." };
     public Option<bool?> MinibatchStd { get; } = new("--minibatch-std") { Description = "proVAE: minibatch standard deviation channel before the encoder's last block (true/false). Default: false." };
 

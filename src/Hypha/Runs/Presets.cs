@@ -42,13 +42,14 @@ public static class Presets
 
     /// <summary>
     /// The progressive VAE on a CPU: 56 chunks at stride 16 (stages 7, 14, 28, 56), width 16, latent 128, 3 epochs per
-    /// stage (12 epochs) of 2,048 chunks, batch 32, Adam 1e-3 (as the cpu preset).
+    /// stage (12 epochs) of 2,048 chunks, batch 32, Adam 1e-3 (as the cpu preset). Batch norm and no equalized learning
+    /// rate: with the thesis's pixel norm the posterior collapsed in CPU-sized runs (docs/provae.md).
     /// </summary>
     public static RunConfig ProvaeCpu { get; } = new()
     {
         Preset = "provae-cpu",
         Data = new DataOptions { Chunk = 56, Stride = 16 },
-        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 16, Latent = 128, Progressive = new() { EpochsPerStage = 3 } },
+        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 16, Latent = 128, Progressive = new() { EpochsPerStage = 3, PixelNorm = false, EqualizedLr = false } },
         Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 1e-3, EpochSize = 2048, ValLimit = 256 },
     };
 
