@@ -13,9 +13,9 @@ namespace Hypha.Cli;
 /// </summary>
 public sealed class RunOptions
 {
-    public Option<string> Preset { get; } = new("--preset") { Description = "Starting configuration: thesis (224 chunks, width 64, 90 epochs) or cpu (64 chunks, width 16, 30 short epochs). Default: thesis for train, cpu for demo." };
+    public Option<string> Preset { get; } = new("--preset") { Description = "Starting configuration: thesis (224 chunks, width 64, 90 epochs), cpu (64 chunks, width 16, 30 short epochs), provae (224, width 64, 6 stages x 30 epochs) or provae-cpu (56, width 16, 4 stages x 3 short epochs, batch norm). Default: thesis for train, cpu for demo." };
     public Option<string[]> Images { get; } = new("--images") { Description = "Image folders (searched recursively), files or globs (PNG, JPEG, TIFF; 8/16-bit; multi-page).", AllowMultipleArgumentsPerToken = true };
-    public Option<int?> Chunk { get; } = new("--chunk") { Description = "Chunk side in pixels; a multiple of 32 for the ResNet-18 VAE. Default: 224 (thesis), 64 (cpu)." };
+    public Option<int?> Chunk { get; } = new("--chunk") { Description = "Chunk side in pixels; a multiple of 32 for the ResNet-18 VAE, 7 x 2^k (56, 112, 224) for the proVAE. Default: 224 (thesis), 64 (cpu)." };
     public Option<int?> Stride { get; } = new("--stride") { Description = "Pixels between chunk origins, 1..chunk. Default: 16." };
     public Option<double?> MinMean { get; } = new("--min-mean") { Description = "Drop chunks whose mean is below this (black), in [0, 1]. Default: 0.10." };
     public Option<double?> MaxMean { get; } = new("--max-mean") { Description = "Drop chunks whose mean is above this (background), in [0, 1]. Default: 0.85." };
@@ -30,10 +30,10 @@ public sealed class RunOptions
     public Option<int?> ValCount { get; } = new("--val-count") { Description = "With --split chunks: exact validation chunks (thesis: 1000). Default: 0, use the fraction." };
     public Option<int?> TestCount { get; } = new("--test-count") { Description = "With --split chunks: exact test chunks (thesis: 1000). Default: 0, use the fraction." };
     public Option<BadImagePolicy?> OnBadImage { get; } = EnumOption.Create<BadImagePolicy>("--on-bad-image", "skip: leave unreadable files out and list them; fail: stop before any work. Default: skip.");
-    public Option<ModelKind?> Model { get; } = EnumOption.Create<ModelKind>("--model", "Model to train. Default: resnet_vae.");
+    public Option<ModelKind?> Model { get; } = EnumOption.Create<ModelKind>("--model", "Model to train: resnet_vae (ResNet-18 VAE) or provae (progressive VAE). Default: resnet_vae (provae for the provae presets).");
     public Option<int?> Width { get; } = new("--width") { Description = "Channels of the first ResNet stage (x1, x2, x4, x8 per stage). Default: 64 (thesis), 16 (cpu)." };
     public Option<int?> Latent { get; } = new("--latent") { Description = "Latent size. Default: 256 (thesis), 64 (cpu)." };
-    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in all (with --resume: may be raised to train longer). Default: 90 (thesis), 30 (cpu)." };
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in all (with --resume: may be raised to train longer; proVAE: stages x --epochs-per-stage when left out). Default: 90 (thesis), 30 (cpu)." };
     public Option<int?> Batch { get; } = new("--batch") { Description = "Chunks per step. Default: 64 (thesis), 16 (cpu)." };
     public Option<double?> Lr { get; } = new("--lr") { Description = "Adam learning rate. Default: 5e-4 (thesis), 2e-3 (cpu)." };
     public Option<double?> Beta { get; } = new("--beta") { Description = "Weight of the KL term. Default: 1." };
@@ -49,10 +49,17 @@ public sealed class RunOptions
     public Option<Precision?> Precision { get; } = EnumOption.Create<Precision>("--precision", "fp32, or bf16: convolutions in bfloat16 on fp32 master weights, batch norm statistics and loss in fp32 (about 2x faster on GPUs and on CPUs with AVX-512 BF16). Default: fp32.");
     public Option<Layout?> Layout { get; } = EnumOption.Create<Layout>("--layout", "auto: channels-last on CUDA, channels-first on CPU; nchw; nhwc. Default: auto.");
     public Option<int?> LogEvery { get; } = new("--log-every") { Description = "Write a metrics row every N steps. Default: 20." };
+    public Option<int?> EpochsPerStage { get; } = new("--epochs-per-stage") { Description = "proVAE: epochs at each resolution (7, 14, ... up to the chunk); without --epochs, the run trains stages x this. Default: 30 (provae), 3 (provae-cpu)." };
+    public Option<long?> FadeImages { get; } = new("--fade-images") { Description = "proVAE: training images over which a new block fades in (alpha 0 to 1); 0: half a stage. Default: 0." };
+    public Option<bool?> EqualizedLr { get; } = new("--equalized-lr") { Description = "proVAE: scale weights at run time by He's constant (true/false). Default: true (provae), false (provae-cpu)." };
+    public Option<bool?> PixelNorm { get; } = new("--pixel-norm") { Description = "proVAE: pixel normalization instead of batch norm (true/false). Default: true (provae), false (provae-cpu)." };
+    public Option<bool?> ScaleReconstruction { get; } = new("--scale-reconstruction") { Description = "proVAE: weight each stage's reconstruction sum by (chunk / resolution)^2, so early stages balance it against KL as the last does (true/false). Default: false (thesis)." };
+    public Option<bool?> MinibatchStd { get; } = new("--minibatch-std") { Description = "proVAE: minibatch standard deviation channel before the encoder's last block (true/false). Default: false." };
 
     public IEnumerable<Option> All => [Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
         Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Width, Latent, Epochs, Batch, Lr, LrSchedule, Beta, KlWarmup, Seed, Device,
-        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery];
+        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery, EpochsPerStage, FadeImages, EqualizedLr, PixelNorm, MinibatchStd,
+        ScaleReconstruction];
 
     public void AddTo(Command command)
     {
@@ -90,9 +97,23 @@ public sealed class RunOptions
             Width = p.GetValue(Width) ?? c.Model.Width,
             Latent = p.GetValue(Latent) ?? c.Model.Latent,
         };
+        if (m.Kind == ModelKind.Provae || m.Progressive is not null)
+        {
+            var g = m.ProgressiveOrDefault();
+            m = m with { Progressive = g with
+            {
+                EpochsPerStage = p.GetValue(EpochsPerStage) ?? g.EpochsPerStage,
+                FadeImages = p.GetValue(FadeImages) ?? g.FadeImages,
+                EqualizedLr = p.GetValue(EqualizedLr) ?? g.EqualizedLr,
+                PixelNorm = p.GetValue(PixelNorm) ?? g.PixelNorm,
+                MinibatchStd = p.GetValue(MinibatchStd) ?? g.MinibatchStd,
+                ScaleReconstruction = p.GetValue(ScaleReconstruction) ?? g.ScaleReconstruction,
+            } };
+        }
         var t = c.Train with
         {
-            Epochs = p.GetValue(Epochs) ?? c.Train.Epochs,
+            // A progressive run's epochs follow from its stages unless given: stages x epochs per stage.
+            Epochs = p.GetValue(Epochs) ?? (m.Kind == ModelKind.Provae ? m.ProgressiveOrDefault().TotalEpochs(d.Chunk) : c.Train.Epochs),
             Batch = p.GetValue(Batch) ?? c.Train.Batch,
             Lr = p.GetValue(Lr) ?? c.Train.Lr,
             Beta = p.GetValue(Beta) ?? c.Train.Beta,

@@ -1,3 +1,4 @@
+using Hypha.Models.ProgressiveVae;
 using Hypha.Models.ResNetVae;
 
 namespace Hypha.Models;
@@ -11,6 +12,8 @@ public static class ModelFactory
         return options.Kind switch
         {
             ModelKind.ResnetVae => new ResNetVae.ResNetVae(new ResNetVaeOptions(channels, resolution, options.Width, options.Latent)),
+            ModelKind.Provae => new ProgressiveVae.ProgressiveVae(
+                new ProgressiveVaeOptions(channels, resolution, options.Width, options.Latent, options.ProgressiveOrDefault())),
             _ => throw HyphaException.Config($"unknown model kind {options.Kind}"),
         };
     }
@@ -20,5 +23,7 @@ public static class ModelFactory
     {
         options.Validate();
         if (options.Kind == ModelKind.ResnetVae) new ResNetVaeOptions(channels, resolution, options.Width, options.Latent).Validate();
+        if (options.Kind == ModelKind.Provae)
+            new ProgressiveVaeOptions(channels, resolution, options.Width, options.Latent, options.ProgressiveOrDefault()).Validate();
     }
 }

@@ -5,6 +5,9 @@ public enum ModelKind
 {
     /// <summary>The thesis's ResNet-18 VAE (section 3.3).</summary>
     ResnetVae,
+
+    /// <summary>The thesis's progressive VAE (section 3.4): the ResNet-18 VAE grown from 7x7 to the chunk size.</summary>
+    Provae,
 }
 
 /// <summary>Model settings shared by all kinds.</summary>
@@ -22,9 +25,18 @@ public sealed record ModelOptions
     /// </summary>
     public int Latent { get; init; } = 256;
 
+    /// <summary>Progressive VAE settings (<see cref="ModelKind.Provae"/> only); null (default, left out of config.json)
+    /// means the defaults of <see cref="ProgressiveVae.ProgressiveOptions"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ProgressiveVae.ProgressiveOptions? Progressive { get; init; }
+
+    /// <summary>The progressive settings in force: <see cref="Progressive"/> or the defaults.</summary>
+    public ProgressiveVae.ProgressiveOptions ProgressiveOrDefault() => Progressive ?? new();
+
     public void Validate()
     {
         if (Latent < 1) throw HyphaException.Config($"latent size must be at least 1 (got {Latent})");
         if (Width < 1) throw HyphaException.Config($"model width must be at least 1 (got {Width})");
+        Progressive?.Validate();
     }
 }

@@ -30,10 +30,37 @@ public static class Presets
         Train = new TrainOptions { Epochs = 30, Batch = 16, Lr = 2e-3, KlWarmup = 4096, EpochSize = 2048, ValLimit = 256 },
     };
 
+    /// <summary>
+    /// The thesis's progressive VAE (section 3.4): 224 chunks at stride 16, width 64, latent 256, grown from 7x7 over six
+    /// stages of 30 epochs each (180 epochs), Adam 5e-4, equalized learning rate and pixel norm on.
+    /// </summary>
+    public static RunConfig Provae { get; } = new()
+    {
+        Preset = "provae",
+        Data = new DataOptions { Chunk = 224, Stride = 16 },
+        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 64, Latent = 256, Progressive = new() { EpochsPerStage = 30 } },
+        Train = new TrainOptions { Epochs = 180, Batch = 64, Lr = 5e-4 },
+    };
+
+    /// <summary>
+    /// The progressive VAE on a CPU: 56 chunks at stride 16 (stages 7, 14, 28, 56), width 16, latent 128, 3 epochs per
+    /// stage (12 epochs) of 2,048 chunks, batch 32, Adam 1e-3 (as the cpu preset). Batch norm and no equalized learning
+    /// rate: with the thesis's pixel norm the posterior collapsed in CPU-sized runs (docs/provae.md).
+    /// </summary>
+    public static RunConfig ProvaeCpu { get; } = new()
+    {
+        Preset = "provae-cpu",
+        Data = new DataOptions { Chunk = 56, Stride = 16 },
+        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 16, Latent = 128, Progressive = new() { EpochsPerStage = 3, PixelNorm = false, EqualizedLr = false } },
+        Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 1e-3, EpochSize = 2048, ValLimit = 256 },
+    };
+
     public static IReadOnlyDictionary<string, RunConfig> All { get; } = new Dictionary<string, RunConfig>
     {
         ["thesis"] = Thesis,
         ["cpu"] = Cpu,
+        ["provae"] = Provae,
+        ["provae-cpu"] = ProvaeCpu,
     };
 
     public static RunConfig Get(string name) =>

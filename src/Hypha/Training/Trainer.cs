@@ -35,6 +35,10 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                 throw new HyphaException(ExitCode.BadCheckpoint, "--resume given but the run has no checkpoint yet", run.LastCheckpoint);
             from = Checkpoint.Load(run.LastCheckpoint, _model, _config.Model, context.Bank.Channels, context.Bank.Size, optimizer);
         }
+        // A progressive model's stage and alpha follow the images shown, so a resumed run continues where it was.
+        var progressive = _model as IProgressiveModel;
+        long imagesPerEpoch = ImagesPerEpoch(train.Count, t);
+        progressive?.Advance(from?.ImagesSeen ?? 0, imagesPerEpoch);
         foreach (var o in observers) o.OnStart(context, from);
 
         int epoch = from?.Epoch ?? 0, firstStep = from?.StepInEpoch ?? 0;
@@ -68,6 +72,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                 using (var scope = NewDisposeScope())
                 using (t.ComputeScope(context.Device))
                 {
+                    progressive?.Advance(imagesSeen, imagesPerEpoch);
                     var x = ModelInput.Fit(_model, context.Bank.Cut(train, order.AsSpan(step * batch, batch)));
                     var output = _model.Forward(x);
                     var terms = _model.Loss(x, output, t.BetaAt(imagesSeen));
@@ -136,8 +141,16 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         ? "the last good checkpoint is kept"
         : "no checkpoint had been written yet";
 
+    /// <summary>Training images one epoch shows (full batches only), what progressive schedules count in.</summary>
+    public static long ImagesPerEpoch(int trainCount, TrainOptions t)
+    {
+        var length = EpochOrder.For(trainCount, t.EpochSize, t.Seed, 0).Length;
+        return Math.Max(1L, (long)EpochOrder.Steps(length, t.Batch) * EpochOrder.BatchLength(length, t.Batch));
+    }
+
     void Emit(MetricsRow row)
     {
+        if (row.Extras is null && _model is IProgressiveModel p) row = row with { Extras = p.Extras };
         foreach (var o in observers) o.OnMetrics(row);
     }
 

@@ -104,7 +104,7 @@ public sealed class TrainingSession : IDisposable
         IEnumerable<ITrainingObserver>? extraObservers = null)
     {
         var tensorBoard = new TensorBoardObserver();
-        var observers = new List<ITrainingObserver> { new MetricsCsvObserver(), tensorBoard, new CurvesObserver(), new GridsObserver(tensorBoard) };
+        var observers = new List<ITrainingObserver> { new MetricsCsvObserver(), tensorBoard, new CurvesObserver(), new GridsObserver(tensorBoard), new StageGridsObserver(tensorBoard) };
         observers.AddRange(extraObservers ?? []);
         try
         {

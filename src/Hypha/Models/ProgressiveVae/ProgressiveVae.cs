@@ -1,0 +1,108 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hypha.Models.ProgressiveVae;
+
+/// <summary>
+/// The thesis's progressive VAE (proVAE, section 3.4): the ResNet-18 VAE grown from 7x7 to the chunk size one block
+/// pair at a time, each new block faded in (<see cref="ProgressiveEncoder"/>, <see cref="ProgressiveDecoder"/>). All
+/// blocks are built up front, so the state dict is the same at every stage; the stage and alpha live in the buffer
+/// <c>progress</c> ([stage, alpha], float64), so a loaded checkpoint is at the position it was saved at (what
+/// <c>hypha sample</c> uses), and the trainer re-derives them from the images shown with <see cref="Advance"/>.
+/// A new model starts at stage 0, alpha 1.
+/// </summary>
+public sealed class ProgressiveVae : nn.Module, IProgressiveModel
+{
+    readonly ProgressiveEncoder encoder;
+    readonly ProgressiveDecoder decoder;
+
+    public ProgressiveVaeOptions Options { get; }
+
+    /// <summary>The images-seen to (stage, alpha) mapping this model follows.</summary>
+    public ProgressiveSchedule Schedule { get; }
+
+    public ProgressiveVae(ProgressiveVaeOptions options) : base(nameof(ProgressiveVae))
+    {
+        options.Validate();
+        Options = options;
+        var p = options.Progressive;
+        Schedule = new ProgressiveSchedule(options.Stages, p.StartResolution, p.EpochsPerStage, p.FadeImages);
+        encoder = new ProgressiveEncoder(options);
+        decoder = new ProgressiveDecoder(options);
+        RegisterComponents();
+        register_buffer("progress", tensor(new[] { 0.0, 1.0 }, dtype: ScalarType.Float64));
+    }
+
+    public int Channels => Options.Channels;
+    public int Resolution => Options.ResolutionAt(Stage);
+    public int LatentSize => Options.Latent;
+    public nn.Module Module => this;
+    public int Stages => Options.Stages;
+    public int EpochsPerStage => Options.Progressive.EpochsPerStage;
+    public int Stage => Read().Stage;
+    public double Alpha => Read().Alpha;
+
+    public IReadOnlyDictionary<string, double> Extras
+    {
+        get
+        {
+            var (stage, alpha) = Read();
+            return new Dictionary<string, double> { ["stage"] = stage, ["alpha"] = alpha, ["resolution"] = Options.ResolutionAt(stage) };
+        }
+    }
+
+    public void Advance(long imagesSeen, long imagesPerEpoch)
+    {
+        var at = Schedule.At(imagesSeen, imagesPerEpoch);
+        SetPosition(at.Stage, at.Alpha);
+    }
+
+    /// <summary>Puts the model at a stage and alpha directly (tests, tools).</summary>
+    public void SetPosition(int stage, double alpha)
+    {
+        if (stage < 0 || stage >= Stages) throw new ArgumentOutOfRangeException(nameof(stage), $"stage must be in 0..{Stages - 1} (got {stage})");
+        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), $"alpha must be in [0, 1] (got {alpha})");
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var buffer = ProgressBuffer();
+        buffer.copy_(tensor(new[] { stage, stage == 0 ? 1.0 : alpha }, dtype: ScalarType.Float64));
+    }
+
+    public (Tensor Mu, Tensor LogVar) Encode(Tensor x)
+    {
+        encoder.Position = Read();
+        return encoder.forward(x);
+    }
+
+    public Tensor Decode(Tensor z)
+    {
+        decoder.Position = Read();
+        return decoder.forward(z);
+    }
+
+    public VaeOutput Forward(Tensor x)
+    {
+        var (mu, logVar) = Encode(x);
+        var z = VaeMath.Reparameterize(mu, logVar);
+        return new VaeOutput(Decode(z), mu, logVar, z);
+    }
+
+    /// <summary>As <see cref="VaeMath.Loss"/>; with <see cref="ProgressiveOptions.ScaleReconstruction"/> the optimized
+    /// loss weights the reconstruction by (chunk / resolution)^2 (the reported terms are unchanged).</summary>
+    public LossTerms Loss(Tensor x, VaeOutput output, double beta)
+    {
+        var terms = VaeMath.Loss(x, output, beta);
+        if (!Options.Progressive.ScaleReconstruction) return terms;
+        var factor = Math.Pow((double)Options.Resolution / x.shape[^1], 2);
+        return factor == 1 ? terms : terms with { Loss = terms.Reconstruction * factor + beta * terms.Kl };
+    }
+
+    Tensor ProgressBuffer() => named_buffers().First(b => b.name == "progress").buffer;
+
+    (int Stage, double Alpha) Read()
+    {
+        using var scope = NewDisposeScope();
+        var v = ProgressBuffer().detach().to(CPU).to_type(ScalarType.Float64).data<double>().ToArray();
+        return ((int)Math.Round(v[0]), v[1]);
+    }
+}
