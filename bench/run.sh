@@ -12,9 +12,12 @@ DATA=${DATA:-$here/../../shared/data/amf_ink_roots}
 dotnet build "$here/Hypha.Bench" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 bench="dotnet $here/Hypha.Bench/bin/Release/net10.0/linux-x64/hypha-bench.dll"
 mkdir -p "$(dirname "$OUT")"
-: > "$OUT"
-# mode chunk batch warmup steps
-for cfg in "train 64 32 2 10" "train 224 16 1 4" "sample 64 128 1 4" "sample 224 32 1 4" "data 224 128 0 0"; do
+: > "$OUT"  # a fresh file per invocation
+# mode chunk batch warmup steps; sampling uses the training batch, as the PyTorch reference does.
+# CONFIGS="train 64 32 2 10;sample 64 32 2 10" runs a subset.
+configs=("train 64 32 2 10" "train 224 16 1 4" "sample 64 32 2 10" "sample 224 16 1 4" "data 224 128 0 0")
+if [ -n "${CONFIGS:-}" ]; then IFS=';' read -ra configs <<< "$CONFIGS"; fi
+for cfg in "${configs[@]}"; do
   read -r mode chunk batch warmup steps <<< "$cfg"
   for run in $(seq "$RUNS"); do
     echo "$mode chunk $chunk batch $batch run $run/$RUNS" >&2

@@ -12,6 +12,7 @@ for (mode, chunk, batch, precision), rows in sorted(groups.items()):
     values = [r[key] for r in rows]
     extra = ""
     if mode == "train":
-        extra = f"  data share {statistics.median(r['data_share'] for r in rows):.2%}"
+        extra = (f"  data share {statistics.median(r['data_share'] for r in rows):.2%}"
+                 f"  peak RSS of the training steps {statistics.median(r['train_peak_rss_mib'] for r in rows):.0f} MiB")
     print(f"{mode:6} chunk {chunk:3} batch {batch:3} {precision}: median {statistics.median(values):9.1f} "
           f"(min {min(values):.1f}, max {max(values):.1f}, n={len(values)})  peak RSS {statistics.median(r['peak_rss_mib'] for r in rows):.0f} MiB{extra}")

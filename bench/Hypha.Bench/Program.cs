@@ -47,7 +47,15 @@ switch (a.Mode)
         var context = new TrainingContext(RunFolder.At(run.Path), config, model, bank, data.Index, device);
         var stamps = new List<double>();
         var clock = Stopwatch.StartNew();
-        new Trainer(context, [], p => stamps.Add(clock.Elapsed.TotalSeconds)).Run(resume: false);
+        double trainingPeak = double.NaN;
+        new Trainer(context, [], p =>
+        {
+            stamps.Add(clock.Elapsed.TotalSeconds);
+            // Peak memory of the training steps themselves, read before the epoch-end checkpoint write (which the
+            // PyTorch reference does not do) can raise it.
+            if (p.Step == p.StepsPerEpoch) trainingPeak = PeakMemory.HostMiB();
+        }).Run(resume: false);
+        result["train_peak_rss_mib"] = trainingPeak;
         // Timed steps: after the warm-up ones, so allocator growth and kernel selection are not counted.
         var seconds = stamps[^1] - stamps[a.Warmup - 1];
         result["train_images_per_s"] = a.Steps * a.Batch / seconds;

@@ -30,7 +30,8 @@ public sealed class AutocastConvTranspose2d : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var p = Autocast.Current;
+        using var scope = NewDisposeScope(); // cast copies of input and weight go as soon as the convolution is recorded
         return nn.functional.conv_transpose2d(p.Activation(x), p.Weight(weight), bias is null ? null : p.Weight(bias),
-            strides: [_stride, _stride], padding: [_padding, _padding], output_padding: [_outputPadding, _outputPadding]);
+            strides: [_stride, _stride], padding: [_padding, _padding], output_padding: [_outputPadding, _outputPadding]).MoveToOuterDisposeScope();
     }
 }

@@ -35,9 +35,12 @@ public sealed class UpBlock : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
+        // Intermediates are released when the block returns (autograd keeps what backward needs): without this scope
+        // they live until the end of the training step and peak memory grows by half.
+        using var scope = NewDisposeScope();
         var y = functional.relu(bn1.forward(conv1.forward(x)));
         y = bn2.forward(conv2.forward(y));
         var shortcut = upsample is null ? x : upsample.forward(x);
-        return functional.relu(y.add_(shortcut));
+        return functional.relu(y.add_(shortcut)).MoveToOuterDisposeScope();
     }
 }

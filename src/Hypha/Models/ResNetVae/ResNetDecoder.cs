@@ -34,9 +34,10 @@ public sealed class ResNetDecoder : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor z)
     {
+        using var scope = NewDisposeScope(); // intermediates go when forward returns, not at the end of the step
         var h = functional.relu(fc.forward(z)).view(-1, 8 * _width, _side, _side);
         h = layer1.forward(layer2.forward(layer3.forward(layer4.forward(h))));
         h = functional.relu(unpool_bn.forward(unpool.forward(h)));
-        return functional.sigmoid(head.forward(h));
+        return functional.sigmoid(head.forward(h)).MoveToOuterDisposeScope();
     }
 }

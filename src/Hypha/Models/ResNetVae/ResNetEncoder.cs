@@ -30,12 +30,15 @@ public sealed class ResNetEncoder : Module<Tensor, (Tensor Mu, Tensor LogVar)>
 
     public override (Tensor Mu, Tensor LogVar) forward(Tensor x)
     {
+        using var scope = NewDisposeScope(); // intermediates go when forward returns, not at the end of the step
         var h = functional.relu(stem_bn.forward(stem_conv.forward(x)));
         h = functional.max_pool2d(h, 3, 2, 1);
         h = layer4.forward(layer3.forward(layer2.forward(layer1.forward(h))));
         h = functional.adaptive_avg_pool2d(h, 1).flatten(1);
         // Guard rail: a bounded log-variance keeps exp() finite early in training.
         // The posterior leaves the encoder in fp32 whatever the compute dtype: the KL term and sampling need the precision.
-        return (fc_mu.forward(h).to_type(ScalarType.Float32), fc_logvar.forward(h).to_type(ScalarType.Float32).clamp(-30, 20));
+        var mu = fc_mu.forward(h).to_type(ScalarType.Float32);
+        var logVar = fc_logvar.forward(h).to_type(ScalarType.Float32).clamp(-30, 20);
+        return (mu.MoveToOuterDisposeScope(), logVar.MoveToOuterDisposeScope());
     }
 }
