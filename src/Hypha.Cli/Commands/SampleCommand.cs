@@ -17,7 +17,7 @@ public static class SampleCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the latent draws. Default: 0.", DefaultValueFactory = _ => 0 };
         var format = EnumOption.Create<ImageFormat>("--format", "png8: 8-bit PNG; tiff16: 16-bit TIFF. Default: png8.");
         var batch = new Option<int>("--batch") { Description = "Latents decoded at once. Default: 256.", DefaultValueFactory = _ => 256 };
-        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto." };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's (auto unless it was trained with another)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a folder that already holds files." };
         var precision = EnumOption.Create<Precision>("--precision", "fp32 or bf16 decoding. Default: fp32.");
         var cmd = new Command("sample", "Write synthetic chunks decoded from the prior of a trained run, plus grid.png.")
