@@ -18,7 +18,7 @@ public static class DemoCommand
         var options = new RunOptions();
         var outDir = new Option<string>("--out") { Description = "Folder for everything the demo writes; must not hold files unless --overwrite. Default: demo." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Allow a folder that already holds files (its files are replaced)." };
-        var cmd = new Command("demo", "Run the whole pipeline on the cpu preset (minutes on a laptop): on --images, or on a built-in synthetic example.");
+        var cmd = new Command("demo", "Run the whole pipeline on the cpu preset (minutes on a laptop): on --images, or on a built-in synthetic example; ends with a report page.");
         options.AddTo(cmd);
         cmd.Options.Add(outDir);
         cmd.Options.Add(overwrite);
@@ -54,6 +54,8 @@ public static class DemoCommand
                                    $"predicting each chunk's own mean gives {baseline:F2} dB ({test.Psnr - baseline:+0.00;-0.00} dB)");
             AnsiConsole.MarkupLine($"samples: {Markup.Escape(Path.Combine(root, "samples", "grid.png"))} ({samples.Count} files)");
             AnsiConsole.MarkupLine($"reconstructions: {Markup.Escape(Path.Combine(root, "reconstructions", "grid_000.png"))}");
+            var report = Reporting.RunReport.Write(run, seed: config.Train.Seed);
+            AnsiConsole.MarkupLine($"report page (open in a browser): [bold]{Markup.Escape(report)}[/]; add metrics with hypha evaluate --run {Markup.Escape(run.Root)}");
             AnsiConsole.MarkupLine($"curves: {Markup.Escape(run.PlotsDir)}; run folder: {Markup.Escape(run.Root)}");
             return 0;
         }));
