@@ -45,7 +45,10 @@ public sealed record DataOptions
     /// <summary>Default <see cref="BadImagePolicy.Skip"/>.</summary>
     public BadImagePolicy OnBadImage { get; init; } = BadImagePolicy.Skip;
 
+    // Derived views of the fields above: kept out of config.json so each setting is written once.
+    [System.Text.Json.Serialization.JsonIgnore]
     public ChunkGeometry Geometry => new(Chunk, Stride);
+    [System.Text.Json.Serialization.JsonIgnore]
     public ChunkFilter Filter => new(MinMean, MaxMean);
     public SplitPlan SplitPlan(int seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed);
 
