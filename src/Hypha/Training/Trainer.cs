@@ -34,6 +34,11 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
             if (!File.Exists(run.LastCheckpoint))
                 throw new HyphaException(ExitCode.BadCheckpoint, "--resume given but the run has no checkpoint yet", run.LastCheckpoint);
             from = Checkpoint.Load(run.LastCheckpoint, _model, _config.Model, context.Bank.Channels, context.Bank.Size, optimizer);
+            // A run cannot be trained backwards: a checkpoint inside or after epoch --epochs has already gone further.
+            if (from.Epoch > t.Epochs || (from.Epoch == t.Epochs && from.StepInEpoch > 0))
+                throw HyphaException.Config(
+                    $"the run is already past epoch {t.Epochs} (its checkpoint is at epoch {from.Epoch + (from.StepInEpoch > 0 ? 1 : 0)}, " +
+                    $"step {from.StepInEpoch}); give --epochs {from.Epoch + 1} or more to continue it");
         }
         // A progressive model's stage and alpha follow the images shown, so a resumed run continues where it was.
         var progressive = _model as IProgressiveModel;
@@ -126,6 +131,8 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                 foreach (var o in observers) o.OnEpochEnd(epoch, context);
             Save(epoch + 1, 0, complete: epoch + 1 == t.Epochs);
         }
+        // Resumed exactly at the last epoch's end (a run stopped between epochs, now given that many epochs): mark it done.
+        if (from is { Complete: false } && from.Epoch == t.Epochs && from.StepInEpoch == 0) Save(epoch, 0, complete: true);
         return new TrainResult(epoch, imagesSeen, skipped, lastValLoss, lastValPsnr, epoch >= t.Epochs);
     }
 

@@ -75,6 +75,37 @@ public class CheckpointTests
         Assert.Equal(MetricsRowsOf(straight), MetricsRowsOf(interrupted));
     }
 
+    [Fact]
+    public void ResumeWithFewerEpochsThanDoneIsRefusedAndAtTheBoundaryMarksTheRunComplete()
+    {
+        using var dir = new TempDir();
+        var run = RunFolder.At(dir["run"]);
+        using var cts = new CancellationTokenSource();
+        byte[]? atEpochEnd = null;
+        // Interrupted in epoch 3 of 3, keeping the checkpoint written at the end of epoch 2 (what a kill between epochs leaves).
+        Assert.Throws<OperationCanceledException>(() => SmallRuns.Train(run, SmallRuns.Tiny(epochs: 3), progress: p =>
+        {
+            if (p.Epoch != 2 || p.Step != 1) return;
+            atEpochEnd = File.ReadAllBytes(run.LastCheckpoint);
+            cts.Cancel();
+        }, cancel: cts.Token));
+
+        // Asking for fewer epochs cannot undo the ones done: a clear error, and the checkpoint is left as it was.
+        var before = File.ReadAllBytes(run.LastCheckpoint);
+        var e = Assert.Throws<HyphaException>(() => SmallRuns.Train(run, SmallRuns.Tiny(epochs: 2), resume: true));
+        Assert.Equal(ExitCode.InvalidConfig, e.Code);
+        Assert.Contains("--epochs 3", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(run.LastCheckpoint));
+
+        // From the end of epoch 2, asking for 2 epochs trains nothing more and marks the run complete.
+        File.WriteAllBytes(run.LastCheckpoint, atEpochEnd!);
+        var atEnd = Checkpoint.ReadHeader(run.LastCheckpoint);
+        Assert.Equal((2, 0, false), (atEnd.Epoch, atEnd.StepInEpoch, atEnd.Complete));
+        Assert.True(SmallRuns.Train(run, SmallRuns.Tiny(epochs: 2), resume: true).Complete);
+        var header = Checkpoint.ReadHeader(run.LastCheckpoint);
+        Assert.Equal((2, 0, true, atEnd.GlobalStep), (header.Epoch, header.StepInEpoch, header.Complete, header.GlobalStep));
+    }
+
     static List<string> MetricsRowsOf(RunFolder run) =>
         Hypha.Training.Observers.MetricsCsvObserver.Read(run.MetricsCsv).Select(r => $"{r["phase"]}:{r["global_step"]}:{r["loss"]}").ToList();
 
