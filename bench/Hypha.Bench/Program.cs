@@ -62,6 +62,43 @@ switch (a.Mode)
         result["data_share"] = DataShare(bank, data.Index.Train, a.Batch, seconds / a.Steps);
         break;
     }
+    case "phases":
+    {
+        // The Trainer's step taken apart: forward with the loss, backward, optimizer step, each timed (medians in ms).
+        manual_seed(0);
+        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        model.Module.to(device);
+        model.Module.train();
+        using ITrainingOptimizer optimizer = a.Optimizer == "torch" ? new TorchAdam(model.Module.parameters(), config.Train.Lr) : new FlatAdam(model.Module.parameters(), config.Train.Lr);
+        result["optimizer"] = a.Optimizer;
+        var order = EpochOrder.For(data.Index.Train.Count, 0, 0, 0);
+        var phases = new Dictionary<string, List<double>> { ["forward"] = [], ["backward"] = [], ["optimizer"] = [], ["step"] = [] };
+        void Sync() { if (device.type == DeviceType.CUDA) cuda.synchronize(); }
+        for (var i = 0; i < a.Warmup + a.Steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var compute = config.Train.ComputeScope(device);
+            var clock = Stopwatch.StartNew();
+            var x = ModelInput.Fit(model, bank.Cut(data.Index.Train, order.AsSpan(i * a.Batch % (order.Length - a.Batch), a.Batch)));
+            var terms = model.Loss(x, model.Forward(x), 1.0);
+            _ = terms.Loss.item<float>();
+            var f = clock.Elapsed.TotalMilliseconds;
+            optimizer.ZeroGrad();
+            terms.Loss.backward();
+            Sync();
+            var b = clock.Elapsed.TotalMilliseconds;
+            optimizer.Step();
+            Sync();
+            var o = clock.Elapsed.TotalMilliseconds;
+            if (i < a.Warmup) continue;
+            phases["forward"].Add(f);
+            phases["backward"].Add(b - f);
+            phases["optimizer"].Add(o - b);
+            phases["step"].Add(o);
+        }
+        foreach (var (k, v) in phases) result[k + "_ms_median"] = Math.Round(v.Order().ElementAt(v.Count / 2), 2);
+        break;
+    }
     case "sample":
     {
         using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);

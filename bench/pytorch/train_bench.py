@@ -86,6 +86,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--wait-idle", type=float, default=0, metavar="S",
                    help="first wait up to S seconds for the CPUs to be idle (a shared machine)")
+    p.add_argument("--phases", action="store_true",
+                   help="also time forward (with the loss), backward and the optimizer step apart (medians in ms)")
     a = p.parse_args()
 
     waited, busy0 = wait_idle(a.wait_idle) if a.wait_idle > 0 else (0.0, None)
@@ -119,6 +121,7 @@ def main():
     it = batches()
     model.train()
     step_t, data_t, cpu_t = [], [], []
+    phase_t = {"forward": [], "backward": [], "optimizer": []}  # forward includes the loss
     for i in range(a.warmup + a.steps):
         c0, t0 = time.process_time(), time.perf_counter()
         x = next(it).to(dev, non_blocking=True).contiguous(memory_format=fmt)
@@ -127,8 +130,14 @@ def main():
         with autocast:
             x_hat, mu, logvar = model(x)
         loss_t, _, _ = vae_loss(x, x_hat, mu, logvar)
+        if a.phases:
+            sync()
+            tf = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss_t.backward()
+        if a.phases:
+            sync()
+            tb = time.perf_counter()
         opt.step()
         sync()
         t2 = time.perf_counter()
@@ -136,6 +145,10 @@ def main():
             step_t.append(t2 - t0)
             data_t.append(t1 - t0)
             cpu_t.append(time.process_time() - c0)
+            if a.phases:
+                phase_t["forward"].append(tf - t1)
+                phase_t["backward"].append(tb - tf)
+                phase_t["optimizer"].append(t2 - tb)
     loss = loss_t.item()
 
     # Sampling: decode random latents, no grad, batch B.
@@ -178,6 +191,9 @@ def main():
         # means the threads did not get their cores (a shared machine) or did not scale.
         res["cpu_use"] = round(sum(cpu_t) / total / torch.get_num_threads(), 3)
         res["busy_cores_start"], res["idle_wait_s"] = busy0, waited
+    if a.phases:
+        for k, v in phase_t.items():
+            res[k + "_ms_median"] = round(1000 * statistics.median(v), 2)
     if cuda:
         res["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
     print(json.dumps(res), flush=True)

@@ -46,7 +46,9 @@ public sealed class TrainingProgressView
     {
         var eta = p.Eta is { } e ? $"ETA {(int)e.TotalHours:D2}:{e.Minutes:D2}:{e.Seconds:D2}" : "ETA --";
         var skipped = p.SkippedSteps > 0 ? $" skipped {p.SkippedSteps}" : "";
+        // Shown when other processes hold cores and training gave them up (ThreadGovernor).
+        var threads = p.CpuThreads < p.MaxCpuThreads ? $" (cores busy elsewhere: {p.CpuThreads}/{p.MaxCpuThreads} threads)" : "";
         return $"epoch {p.Epoch + 1}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:G4} kl {p.Kl:G4} " +
-               $"mse/px {p.MsePerPixel:F4} {p.ImagesPerSecond:F0} img/s {eta}{skipped}";
+               $"mse/px {p.MsePerPixel:F4} {p.ImagesPerSecond:F0} img/s {eta}{skipped}{threads}";
     }
 }

@@ -14,11 +14,12 @@ namespace Hypha.Training;
 /// </summary>
 public static class Checkpoint
 {
-    public const int CurrentFormat = 1;
+    /// <summary>2: the optimizer state names its kind (<see cref="ITrainingOptimizer.Kind"/>); 1: TorchSharp Adam state only.</summary>
+    public const int CurrentFormat = 2;
     static readonly byte[] Magic = "HYPHA-CHECKPOINT"u8.ToArray();
     static readonly byte[] EndMarker = "HYPHA-END-OF-CKPT"u8.ToArray();
 
-    public static void Save(string path, CheckpointHeader header, IVaeModel model, optim.Optimizer? optimizer)
+    public static void Save(string path, CheckpointHeader header, IVaeModel model, ITrainingOptimizer? optimizer)
     {
         AtomicFile.DeleteStaleTemps(path);
         AtomicFile.Write(path, stream =>
@@ -35,7 +36,11 @@ public static class Checkpoint
             }
             model.Module.save(w);
             w.Write(optimizer is not null);
-            if (optimizer is not null) SaveOptimizer(optimizer, w);
+            if (optimizer is not null)
+            {
+                w.Write(optimizer.Kind);
+                optimizer.Save(w);
+            }
             w.Write(EndMarker);
         });
     }
@@ -52,7 +57,7 @@ public static class Checkpoint
     /// Loads weights (and optimizer and RNG state when <paramref name="optimizer"/> is given) after checking that the
     /// file is complete and belongs to a model of the same kind and shape.
     /// </summary>
-    public static CheckpointHeader Load(string path, IVaeModel model, ModelOptions expected, int channels, int chunkSize, optim.Optimizer? optimizer)
+    public static CheckpointHeader Load(string path, IVaeModel model, ModelOptions expected, int channels, int chunkSize, ITrainingOptimizer? optimizer)
     {
         using var fs = OpenChecked(path);
         using var r = new BinaryReader(fs, Encoding.UTF8);
@@ -71,7 +76,12 @@ public static class Checkpoint
             if (optimizer is not null)
             {
                 if (!hasOptimizer) throw new InvalidDataException("it holds no optimizer state, so training cannot resume from it");
-                LoadOptimizer(optimizer, r);
+                if (header.Format < 2)
+                    throw new InvalidDataException("it was written by an earlier Hypha whose optimizer state this version cannot continue; " +
+                                                   "it can still be sampled from, or train a new run");
+                var kind = r.ReadString();
+                if (kind != optimizer.Kind) throw new InvalidDataException($"its optimizer state is {kind}, but this run uses {optimizer.Kind}");
+                optimizer.Load(r);
                 using var rng = torch.tensor(rngBytes, dtype: ScalarType.Byte);
                 torch.random.set_rng_state(rng);
             }
@@ -81,20 +91,6 @@ public static class Checkpoint
             throw new HyphaException(ExitCode.BadCheckpoint, $"cannot be loaded: {e.Message}", path, e);
         }
         return header;
-    }
-
-    static void SaveOptimizer(optim.Optimizer optimizer, BinaryWriter w)
-    {
-        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
-            throw new NotSupportedException($"cannot save optimizer {optimizer.GetType().Name}");
-        helper.save_state_dict(w);
-    }
-
-    static void LoadOptimizer(optim.Optimizer optimizer, BinaryReader r)
-    {
-        if (optimizer is not TorchSharp.Modules.OptimizerHelper helper)
-            throw new NotSupportedException($"cannot load optimizer {optimizer.GetType().Name}");
-        helper.load_state_dict(r);
     }
 
     static string Describe(ModelOptions m) =>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Hypha.Data;
 using Hypha.Models;
 using Hypha.Runs;
+using Hypha.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,7 +28,8 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         var t = _config.Train;
         var train = context.Index.Train;
         var run = context.Run;
-        using var optimizer = optim.Adam(_model.Module.parameters(), t.Lr);
+        using var optimizer = TrainingOptimizer.For(_model, t.Lr);
+        using var governor = ThreadGovernor.For(context.Device, t.Threads);
         CheckpointHeader? from = null;
         if (resume)
         {
@@ -58,7 +60,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         {
             // A NaN gradient with a finite loss poisons the weights without a bad step being seen: never overwrite the
             // last good checkpoint with them.
-            if (!WeightsFinite())
+            if (!optimizer.WeightsFinite())
                 throw new HyphaException(ExitCode.Diverged,
                     $"the weights became NaN or infinite (epoch {e + (stepInEpoch == 0 ? 0 : 1)}); training stopped and {KeptCheckpoint(run)}. " +
                     "Try a lower --lr or --grad-clip", KeptPath(run));
@@ -82,7 +84,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                     var output = _model.Forward(x);
                     var terms = _model.Loss(x, output, t.BetaAt(imagesSeen));
                     // Derived from images seen, like the KL weight: a resumed run continues the schedule exactly.
-                    foreach (var group in optimizer.ParamGroups) group.LearningRate = t.LrAt(imagesSeen, totalImages);
+                    optimizer.LearningRate = t.LrAt(imagesSeen, totalImages);
                     var loss = terms.Loss.item<float>();
                     if (!float.IsFinite(loss))
                     {
@@ -94,20 +96,22 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                         continue;
                     }
                     badInARow = 0;
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     terms.Loss.backward();
-                    if (t.GradClip > 0) nn.utils.clip_grad_norm_(_model.Module.parameters(), t.GradClip);
-                    optimizer.step();
+                    if (t.GradClip > 0) optimizer.ClipGradNorm(t.GradClip);
+                    optimizer.Step();
                     imagesSeen += batch;
                     imagesThisSession += batch;
                     globalStep++;
                     window.Add(loss, terms.Reconstruction.item<float>(), terms.Kl.item<float>(), terms.MsePerPixel.item<float>());
                 }
 
+                governor?.Tick();
                 var ips = imagesThisSession / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
                 long remaining = (long)(steps - step - 1) * batch + (long)(t.Epochs - epoch - 1) * steps * batch;
                 progress?.Invoke(new StepProgress(epoch, t.Epochs, step + 1, steps, imagesSeen, window.LastLoss, window.LastKl,
-                    window.LastMse, ips, clock.Elapsed, ips > 0 ? TimeSpan.FromSeconds(remaining / ips) : null, skipped));
+                    window.LastMse, ips, clock.Elapsed, ips > 0 ? TimeSpan.FromSeconds(remaining / ips) : null, skipped,
+                    governor?.Threads ?? 0, governor?.MaxThreads ?? 0));
                 if (globalStep % t.LogEvery == 0 && window.Count > 0)
                     Emit(window.Drain(epoch, step + 1, globalStep, imagesSeen, ips, clock.Elapsed.TotalSeconds, skipped));
 
@@ -134,12 +138,6 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         // Resumed exactly at the last epoch's end (a run stopped between epochs, now given that many epochs): mark it done.
         if (from is { Complete: false } && from.Epoch == t.Epochs && from.StepInEpoch == 0) Save(epoch, 0, complete: true);
         return new TrainResult(epoch, imagesSeen, skipped, lastValLoss, lastValPsnr, epoch >= t.Epochs);
-    }
-
-    bool WeightsFinite()
-    {
-        using var scope = NewDisposeScope();
-        return _model.Module.parameters().All(p => isfinite(p).all().item<bool>());
     }
 
     static string KeptPath(RunFolder run) => File.Exists(run.LastCheckpoint) ? run.LastCheckpoint : run.Root;

@@ -8,7 +8,7 @@ namespace Hypha.Training;
 /// <summary>Live progress after each optimizer step, for consoles and progress bars.</summary>
 public sealed record StepProgress(
     int Epoch, int Epochs, int Step, int StepsPerEpoch, long ImagesSeen, double Loss, double Kl, double MsePerPixel,
-    double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Eta, int SkippedSteps);
+    double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Eta, int SkippedSteps, int CpuThreads = 0, int MaxCpuThreads = 0);
 
 /// <summary>One row of metrics.csv: a training average over the last log interval, or a validation pass.</summary>
 /// <param name="Phase"><c>train</c> or <c>val</c>.</param>
