@@ -47,7 +47,7 @@ public sealed class RunOptions
     public Option<int?> MaxBadSteps { get; } = new("--max-bad-steps") { Description = "Stop after this many NaN/Inf losses in a row (each is skipped). Default: 20." };
     public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = "Also checkpoint every N steps inside an epoch (0: epoch ends only). Default: 0." };
     public Option<Precision?> Precision { get; } = EnumOption.Create<Precision>("--precision", "fp32, or bf16: convolutions in bfloat16 on fp32 master weights, batch norm statistics and loss in fp32 (about 2x faster on GPUs and on CPUs with AVX-512 BF16). Default: fp32.");
-    public Option<Layout?> Layout { get; } = EnumOption.Create<Layout>("--layout", "auto: channels-last on CUDA, channels-first on CPU; nchw; nhwc. Default: auto.");
+    public Option<Layout?> Layout { get; } = EnumOption.Create<Layout>("--layout", "auto (channels-last, the faster on CPU and CUDA); nchw; nhwc. Default: auto.");
     public Option<int?> LogEvery { get; } = new("--log-every") { Description = "Write a metrics row every N steps. Default: 20." };
     public Option<int?> EpochsPerStage { get; } = new("--epochs-per-stage") { Description = "proVAE: epochs at each resolution (7, 14, ... up to the chunk); without --epochs, the run trains stages x this. Default: 30 (provae), 3 (provae-cpu)." };
     public Option<long?> FadeImages { get; } = new("--fade-images") { Description = "proVAE: training images over which a new block fades in (alpha 0 to 1); 0: half a stage. Default: 0." };

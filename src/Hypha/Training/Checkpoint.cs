@@ -14,7 +14,8 @@ namespace Hypha.Training;
 /// </summary>
 public static class Checkpoint
 {
-    /// <summary>2: the optimizer state names its kind (<see cref="ITrainingOptimizer.Kind"/>); 1: TorchSharp Adam state only.</summary>
+    /// <summary>2: weights in <see cref="StateDictFile"/>'s layout (any strides), the optimizer state names its kind
+    /// (<see cref="ITrainingOptimizer.Kind"/>); 1: TorchSharp's <c>Module.save</c> and Adam state.</summary>
     public const int CurrentFormat = 2;
     static readonly byte[] Magic = "HYPHA-CHECKPOINT"u8.ToArray();
     static readonly byte[] EndMarker = "HYPHA-END-OF-CKPT"u8.ToArray();
@@ -34,7 +35,7 @@ public static class Checkpoint
                 w.Write(bytes.Length);
                 w.Write(bytes);
             }
-            model.Module.save(w);
+            StateDictFile.Write(w, model.Module);
             w.Write(optimizer is not null);
             if (optimizer is not null)
             {
@@ -71,7 +72,8 @@ public static class Checkpoint
         try
         {
             var rngBytes = r.ReadBytes(r.ReadInt32());
-            model.Module.load(r, strict: true);
+            if (header.Format >= 2) StateDictFile.Read(r, model.Module);
+            else model.Module.load(r, strict: true);
             var hasOptimizer = r.ReadBoolean();
             if (optimizer is not null)
             {

@@ -11,8 +11,9 @@ namespace Hypha.Training;
 /// are written in place by backward every step instead of being allocated anew.
 /// </summary>
 /// <remarks>
-/// Measured on the ResNet-18 VAE (width 64, 2 CPU threads): TorchSharp's <c>optim.Adam</c> took 50-74 ms a step and
-/// PyTorch 2.6's 25 ms; see bench/README.md for this class's figure. All parameters share one step count, which is
+/// Measured on the ResNet-18 VAE (width 64, 23.7 M parameters, 2 CPU threads): TorchSharp's <c>optim.Adam</c> took
+/// 50-74 ms a step, PyTorch 2.6's 25-37 ms, this class 22-30 ms, and peak RSS fell from 1.6-2.2 GB to 1.05 GB (fresh
+/// gradients and temporaries are no longer page-faulted in every step). All parameters share one step count, which is
 /// right when every parameter receives a gradient every step (the ResNet VAE); a model that trains some parameters
 /// only part of the time (the progressive VAE's growing blocks) needs per-parameter bias correction and keeps
 /// TorchSharp's Adam (<see cref="TrainingOptimizer.For"/>).
@@ -84,15 +85,17 @@ public sealed class FlatAdam : ITrainingOptimizer
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        // One norm over the flat gradient: the global norm clip_grad_norm_ computes, with no per-tensor norms.
-        var norm = _grads.norm().item<float>();
-        if (float.IsFinite(norm) && norm > maxNorm) _grads.mul_(maxNorm / (norm + 1e-6));
+        // One norm over the flat gradient is the global norm clip_grad_norm_ computes; the scale stays on the device
+        // (no host sync), clamped to 1 as PyTorch does.
+        var scale = (maxNorm / (_grads.norm() + 1e-6)).clamp_max_(1.0);
+        _grads.mul_(scale);
     }
 
-    /// <summary>Elements updated together: the block's slices of the five buffers (20 MiB) stay in the CPU's cache
-    /// between the kernels, and the temporary stays under glibc's mmap threshold (32 MiB), so it is reused rather
-    /// than page-faulted in anew each step.</summary>
-    const long Block = 1 << 20;
+    /// <summary>Elements updated together on the CPU: the block's slices of the five buffers (20 MiB) stay in the
+    /// cache between the kernels, and the temporary stays under glibc's mmap threshold (32 MiB), so it is reused rather
+    /// than page-faulted in anew each step. On a GPU the whole buffer is one block (fewest kernel launches; the caching
+    /// allocator reuses the temporary).</summary>
+    const long CpuBlock = 1 << 20;
 
     /// <inheritdoc/>
     public void Step()
@@ -103,10 +106,11 @@ public sealed class FlatAdam : ITrainingOptimizer
         var bias2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, Steps));
         var stepSize = -LearningRate / bias1;
         var n = Count;
-        for (long offset = 0; offset < n; offset += Block)
+        var block = _weights.device_type == DeviceType.CPU ? CpuBlock : n;
+        for (long offset = 0; offset < n; offset += block)
         {
             using var scope = NewDisposeScope();
-            var length = Math.Min(Block, n - offset);
+            var length = Math.Min(block, n - offset);
             var g = _grads.narrow(0, offset, length);
             var m = _expAvg.narrow(0, offset, length);
             var v = _expAvgSq.narrow(0, offset, length);

@@ -30,6 +30,32 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void ChannelsLastWeightsSaveAsTheirValuesAndLoadIntoEitherLayout()
+    {
+        using var dir = new TempDir();
+        var options = new ModelOptions { Width = 4, Latent = 8 };
+        manual_seed(1);
+        using var a = ModelFactory.Create(options, 1, 32);
+        Hypha.Models.Layers.Autocast.StoreChannelsLast(a.Module);
+        var conv = a.Module.parameters().First(p => p.dim() == 4 && p.shape[1] > 1);
+        Assert.False(conv.is_contiguous()); // really stored channels-last
+        using var optimizer = new FlatAdam(a.Module.parameters(), 1e-3);
+        Checkpoint.Save(dir["c.ckpt"], new CheckpointHeader(Checkpoint.CurrentFormat, options, 1, 32, 0, 0, 0, 0, 0, false, DateTime.UtcNow), a, optimizer);
+
+        manual_seed(2);
+        using var plain = ModelFactory.Create(options, 1, 32); // channels-first, as sample and reconstruct load it
+        Checkpoint.Load(dir["c.ckpt"], plain, options, 1, 32, null);
+        manual_seed(3);
+        using var nhwc = ModelFactory.Create(options, 1, 32); // channels-last with its optimizer, as a resume loads it
+        Hypha.Models.Layers.Autocast.StoreChannelsLast(nhwc.Module);
+        using var optimizerB = new FlatAdam(nhwc.Module.parameters(), 1e-3);
+        Checkpoint.Load(dir["c.ckpt"], nhwc, options, 1, 32, optimizerB);
+        var sa = a.Module.state_dict();
+        foreach (var other in new[] { plain, nhwc })
+            foreach (var (k, v) in other.Module.state_dict()) Assert.True((v == sa[k]).all().item<bool>(), k);
+    }
+
+    [Fact]
     public void OptimizerStateOfAnotherKindIsRefused()
     {
         using var dir = new TempDir();

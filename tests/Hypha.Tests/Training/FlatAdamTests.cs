@@ -111,7 +111,7 @@ public class FlatAdamTests
             Train(first, adam, 0, 2);
             using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
             adam.Save(w);
-            first.Module.save(w);
+            StateDictFile.Write(w, first.Module);
         }
         stream.Position = 0;
         using var second = Model(99);
@@ -119,7 +119,7 @@ public class FlatAdamTests
         using (var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             resumed.Load(r);
-            second.Module.load(r); // into the flat storage: the loaded weights are the ones the optimizer updates
+            StateDictFile.Read(r, second.Module); // into the flat storage: the loaded weights are the ones the optimizer updates
         }
         Assert.Equal(2, resumed.Steps);
         Train(second, resumed, 2, 4);

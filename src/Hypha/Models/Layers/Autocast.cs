@@ -51,6 +51,22 @@ public static class Autocast
         return x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
     }
 
+    /// <summary>Stores every 4-d parameter of <paramref name="module"/> channels-last, as PyTorch's
+    /// <c>model.to(memory_format=torch.channels_last)</c> does, so that fp32 convolutions use the weights as they are
+    /// instead of a channels-last copy per call. Values and names do not change; call it before the optimizer is made.</summary>
+    public static void StoreChannelsLast(TorchSharp.torch.nn.Module module)
+    {
+        using var _ = no_grad();
+        foreach (var p in module.parameters())
+        {
+            if (p.dim() != 4) continue;
+            var nhwc = ToChannelsLast(p);
+            if (ReferenceEquals(nhwc, p)) continue;
+            p.set_(nhwc);
+            nhwc.Dispose();
+        }
+    }
+
     sealed class Scope : IDisposable
     {
         readonly Policy? _previous = _current;
