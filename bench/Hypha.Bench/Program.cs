@@ -4,6 +4,7 @@ using Hypha.Bench;
 using Hypha.Data;
 using Hypha.Imaging;
 using Hypha.Models;
+using Hypha.Models.Layers;
 using Hypha.Runs;
 using Hypha.Sampling;
 using Hypha.Torch;
@@ -103,6 +104,7 @@ switch (a.Mode)
     {
         using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
+        Autocast.PrepareWeights(model, config.Train.ChannelsLast); // as hypha sample loads a model
         using var compute = config.Train.ComputeScope(device);
         using var z = Generation.PriorLatents((a.Warmup + a.Steps) * a.Batch, a.Latent, 0);
         using (var warm = Generation.Decode(model, z.narrow(0, 0, a.Warmup * a.Batch), device, a.Batch)) { }

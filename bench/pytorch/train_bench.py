@@ -86,6 +86,7 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--wait-idle", type=float, default=0, metavar="S",
                    help="first wait up to S seconds for the CPUs to be idle (a shared machine)")
+    p.add_argument("--channels-last", action="store_true", help="model and batches channels_last in fp32 too (bf16 always is)")
     p.add_argument("--phases", action="store_true",
                    help="also time forward (with the loss), backward and the optimizer step apart (medians in ms)")
     a = p.parse_args()
@@ -98,7 +99,7 @@ def main():
     dev = torch.device(a.device)
     cuda = dev.type == "cuda"
     bf16 = a.precision == "bf16"
-    fmt = torch.channels_last if bf16 else torch.contiguous_format
+    fmt = torch.channels_last if bf16 or a.channels_last else torch.contiguous_format
     if cuda:
         torch.backends.cudnn.benchmark = True
 
@@ -169,6 +170,7 @@ def main():
         "device": a.device,
         "device_name": torch.cuda.get_device_name(dev) if cuda else cpu_model(),
         "precision": a.precision,
+        "channels_last": fmt == torch.channels_last,
         "chunk": a.chunk,
         "stride": a.stride or a.chunk // 2,
         "batch": a.batch,

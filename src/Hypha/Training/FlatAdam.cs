@@ -41,20 +41,22 @@ public sealed class FlatAdam : ITrainingOptimizer
         var total = _parameters.Sum(p => p.numel());
         using (no_grad())
         {
-            _weights = empty(total, first.dtype, first.device);
-            _grads = zeros(total, first.dtype, first.device);
-            _expAvg = zeros(total, first.dtype, first.device);
-            _expAvgSq = zeros(total, first.dtype, first.device);
+            // Owned by this object for its lifetime, whatever dispose scope the caller is in.
+            _weights = empty(total, first.dtype, first.device).DetachFromDisposeScope();
+            _grads = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
+            _expAvg = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
+            _expAvgSq = zeros(total, first.dtype, first.device).DetachFromDisposeScope();
             _gradViews = new Tensor[_parameters.Length];
             long offset = 0;
             for (var i = 0; i < _parameters.Length; i++)
             {
                 var p = _parameters[i];
                 // The same sizes and strides as before (channels-last weights stay channels-last) over the flat storage.
-                using var weight = _weights.as_strided(p.shape, p.stride(), offset);
+                using var scope = NewDisposeScope(); // the views' and set_'s handles; the parameter keeps the storage
+                var weight = _weights.as_strided(p.shape, p.stride(), offset);
                 weight.copy_(p);
                 p.set_(weight);
-                _gradViews[i] = _grads.as_strided(p.shape, p.stride(), offset);
+                _gradViews[i] = _grads.as_strided(p.shape, p.stride(), offset).DetachFromDisposeScope();
                 p.grad = _gradViews[i];
                 offset += p.numel();
             }

@@ -28,9 +28,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         var t = _config.Train;
         var train = context.Index.Train;
         var run = context.Run;
-        // Channels-last weights for the ResNet VAE's autocast layers; the proVAE's equalized layers scale their weights on
-        // every call anyway, and TorchSharp's Adam, which it keeps, cannot save channels-last state.
-        if (t.ChannelsLast && _model is not IProgressiveModel) Models.Layers.Autocast.StoreChannelsLast(_model.Module);
+        Models.Layers.Autocast.PrepareWeights(_model, t.ChannelsLast);
         using var optimizer = TrainingOptimizer.For(_model, t.Lr);
         using var governor = ThreadGovernor.For(context.Device, t.Threads);
         CheckpointHeader? from = null;

@@ -74,6 +74,7 @@ public sealed class TrainingSession : IDisposable
         var session = new TrainingSession(run, config, data, resolved);
         Checkpoint.Load(run.LastCheckpoint, session.Model, config.Model, data.Channels, data.ChunkSize, optimizer: null);
         session.Model.Module.eval();
+        Models.Layers.Autocast.PrepareWeights(session.Model, config.Train.ChannelsLast);
         return session;
     }
 
@@ -90,6 +91,7 @@ public sealed class TrainingSession : IDisposable
             Checkpoint.Load(run.LastCheckpoint, model, config.Model, channels, config.Data.Chunk, optimizer: null);
             model.Module.to(resolved);
             model.Module.eval();
+            Models.Layers.Autocast.PrepareWeights(model, config.Train.ChannelsLast);
             return (config, model, resolved);
         }
         catch

@@ -31,7 +31,10 @@ public sealed class AutocastConvTranspose2d : Module<Tensor, Tensor>
     {
         var p = Autocast.Current;
         using var scope = NewDisposeScope(); // cast copies of input and weight go as soon as the convolution is recorded
-        return nn.functional.conv_transpose2d(p.Activation(x), p.Weight(weight), bias is null ? null : p.Weight(bias),
-            strides: [_stride, _stride], padding: [_padding, _padding], output_padding: [_outputPadding, _outputPadding]).MoveToOuterDisposeScope();
+        var y = nn.functional.conv_transpose2d(p.Activation(x), p.Weight(weight), bias is null ? null : p.Weight(bias),
+            strides: [_stride, _stride], padding: [_padding, _padding], output_padding: [_outputPadding, _outputPadding]);
+        // Some CPU kernels answer channels-last input with channels-first output; converting here keeps one layout
+        // downstream, so batch norm does not save one copy for backward while the next convolution saves another.
+        return (p.ChannelsLast ? Autocast.ToChannelsLast(y) : y).MoveToOuterDisposeScope();
     }
 }
