@@ -49,14 +49,17 @@ switch (a.Mode)
         var stamps = new List<double>();
         var clock = Stopwatch.StartNew();
         double trainingPeak = double.NaN;
+        int fewestThreads = int.MaxValue;
         new Trainer(context, [], p =>
         {
             stamps.Add(clock.Elapsed.TotalSeconds);
+            if (p.CpuThreads > 0) fewestThreads = Math.Min(fewestThreads, p.CpuThreads); // ThreadGovernor gave cores up
             // Peak memory of the training steps themselves, read before the epoch-end checkpoint write (which the
             // PyTorch reference does not do) can raise it.
             if (p.Step == p.StepsPerEpoch) trainingPeak = PeakMemory.HostMiB();
         }).Run(resume: false);
         result["train_peak_rss_mib"] = trainingPeak;
+        if (fewestThreads != int.MaxValue) result["fewest_threads"] = fewestThreads;
         // Timed steps: after the warm-up ones, so allocator growth and kernel selection are not counted.
         var seconds = stamps[^1] - stamps[a.Warmup - 1];
         result["train_images_per_s"] = a.Steps * a.Batch / seconds;

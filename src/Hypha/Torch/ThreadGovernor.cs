@@ -85,11 +85,16 @@ public sealed class ThreadGovernor : IDisposable
                 using var reader = new StreamReader("/proc/stat");
                 var first = reader.ReadLine()?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 if (first is not { Length: >= 5 } || first[0] != "cpu") return null;
-                var values = first.Skip(1).Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-                long total = values.Sum(), idle = values[3] + (values.Length > 4 ? values[4] : 0); // idle + iowait
+                // user nice system idle iowait irq softirq steal (guest time is already inside user and nice).
+                var v = first.Skip(1).Take(8).Select(x => long.Parse(x, CultureInfo.InvariantCulture)).Concat(new long[8]).Take(8).ToArray();
+                long busy = v[0] + v[1] + v[2] + v[5] + v[6];
+                // Steal (the hypervisor running other machines) counts as neither busy nor idle: no process here holds
+                // those cores, and they come back on their own.
+                long total = busy + v[3] + v[4];
                 var cores = 0;
                 while (reader.ReadLine() is { } line && line.StartsWith("cpu", StringComparison.Ordinal)) cores++;
-                return new CpuSample(total - idle, total, cores, Process.GetCurrentProcess().TotalProcessorTime, Stopwatch.GetTimestamp());
+                using var self = Process.GetCurrentProcess();
+                return new CpuSample(busy, total, cores, self.TotalProcessorTime, Stopwatch.GetTimestamp());
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
             {
