@@ -18,7 +18,6 @@ namespace Hypha.Torch;
 /// and the thread count stays as it is.</remarks>
 public sealed class ThreadGovernor : IDisposable
 {
-    readonly int _cores;
     readonly TimeSpan _interval;
     readonly Stopwatch _clock = Stopwatch.StartNew();
     CpuSample _last;
@@ -27,7 +26,6 @@ public sealed class ThreadGovernor : IDisposable
     ThreadGovernor(int maxThreads, TimeSpan interval, CpuSample start)
     {
         MaxThreads = Threads = maxThreads;
-        _cores = Environment.ProcessorCount;
         _interval = interval;
         _last = start;
     }

@@ -7,8 +7,8 @@ namespace Hypha.Training;
 /// <summary>
 /// Adam (Kingma and Ba, with bias correction; the update of <c>torch.optim.Adam</c>) over one flat buffer: every
 /// parameter's storage and gradient are moved into views of four contiguous tensors (weights, gradients, first and
-/// second moments), so a step is six whole-buffer kernels instead of eight per parameter tensor, and the gradients
-/// are written in place by backward every step instead of being allocated anew.
+/// second moments), so a step is six kernels per block of the flat buffers instead of eight per parameter tensor, and
+/// backward accumulates into the same gradient memory every step instead of allocating it anew.
 /// </summary>
 /// <remarks>
 /// Measured on the ResNet-18 VAE (width 64, 23.7 M parameters, 2 CPU threads): TorchSharp's <c>optim.Adam</c> took
