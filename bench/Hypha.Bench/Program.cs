@@ -73,6 +73,7 @@ switch (a.Mode)
         using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
         model.Module.train();
+        Autocast.PrepareWeights(model, config.Train.ChannelsLast); // as the Trainer does
         using ITrainingOptimizer optimizer = a.Optimizer == "torch" ? new TorchAdam(model.Module.parameters(), config.Train.Lr) : new FlatAdam(model.Module.parameters(), config.Train.Lr);
         result["optimizer"] = a.Optimizer;
         var order = EpochOrder.For(data.Index.Train.Count, 0, 0, 0);
@@ -101,6 +102,8 @@ switch (a.Mode)
             phases["step"].Add(o);
         }
         foreach (var (k, v) in phases) result[k + "_ms_median"] = Math.Round(v.Order().ElementAt(v.Count / 2), 2);
+        result["step_ms_mean"] = Math.Round(phases["step"].Average(), 2); // slow outlier steps show here, not in the median
+        result["step_ms_max"] = Math.Round(phases["step"].Max(), 2);
         break;
     }
     case "sample":

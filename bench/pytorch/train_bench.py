@@ -196,6 +196,8 @@ def main():
     if a.phases:
         for k, v in phase_t.items():
             res[k + "_ms_median"] = round(1000 * statistics.median(v), 2)
+        res["step_ms_mean"] = round(1000 * statistics.mean(step_t), 2)
+        res["step_ms_max"] = round(1000 * max(step_t), 2)
     if cuda:
         res["peak_gpu_mib"] = round(torch.cuda.max_memory_allocated(dev) / 2**20, 1)
     print(json.dumps(res), flush=True)
