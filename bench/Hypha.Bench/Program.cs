@@ -119,6 +119,27 @@ switch (a.Mode)
         result["sample_images_per_s"] = a.Steps * a.Batch / clock.Elapsed.TotalSeconds;
         break;
     }
+    case "decode":
+    {
+        // The decoder alone, batch by batch, without Generation.Decode's host copies (medians in ms).
+        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        model.Module.to(device);
+        Autocast.PrepareWeights(model, config.Train.ChannelsLast);
+        model.Module.eval();
+        using var compute = config.Train.ComputeScope(device);
+        using var ng = no_grad();
+        var times = new List<double>();
+        for (var i = 0; i < a.Warmup + a.Steps; i++)
+        {
+            using var scope = NewDisposeScope();
+            var z = randn(a.Batch, a.Latent);
+            var clock = Stopwatch.StartNew();
+            model.Decode(z);
+            if (i >= a.Warmup) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        result["decode_ms_median"] = times.Order().ElementAt(times.Count / 2);
+        break;
+    }
     case "data":
     {
         var order = EpochOrder.For(data.Index.Train.Count, 0, 0, 0);
