@@ -28,6 +28,7 @@ for cfg in "${configs[@]}"; do
       --chunk "$chunk" --batch "$batch" --warmup "$warmup" --steps "$steps" --precision "$PRECISION" --wait-idle 20 \
       | python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); r["tool"]="pytorch"; print(json.dumps(r))' | tee -a "$OUT"
     echo "chunk $chunk batch $batch run $run/$RUNS: hypha" >&2
+    python3 "$here/wait_idle.py" 20   # the same wait for idle cores as the reference's --wait-idle
     $hypha --mode train --chunk "$chunk" --batch "$batch" --warmup "$warmup" --steps "$steps" --threads "$THREADS" \
       --precision "$PRECISION" --images "$DATA" | tee -a "$OUT"
   done
