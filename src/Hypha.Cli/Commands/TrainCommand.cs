@@ -36,6 +36,8 @@ public static class TrainCommand
                     Precision = p.GetValue(options.Precision) ?? config.Train.Precision,
                     Layout = p.GetValue(options.Layout) ?? config.Train.Layout } };
                 config.Validated();
+                // Refuse before anything is written: the session rewrites config.json with these settings.
+                if (File.Exists(run.LastCheckpoint)) Trainer.EnsureResumable(Checkpoint.ReadHeader(run.LastCheckpoint), config.Train.Epochs);
             }
             else
             {

@@ -37,11 +37,7 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
             if (!File.Exists(run.LastCheckpoint))
                 throw new HyphaException(ExitCode.BadCheckpoint, "--resume given but the run has no checkpoint yet", run.LastCheckpoint);
             from = Checkpoint.Load(run.LastCheckpoint, _model, _config.Model, context.Bank.Channels, context.Bank.Size, optimizer);
-            // A run cannot be trained backwards: a checkpoint inside or after epoch --epochs has already gone further.
-            if (from.Epoch > t.Epochs || (from.Epoch == t.Epochs && from.StepInEpoch > 0))
-                throw HyphaException.Config(
-                    $"the run is already past epoch {t.Epochs} (its checkpoint is at epoch {from.Epoch + (from.StepInEpoch > 0 ? 1 : 0)}, " +
-                    $"step {from.StepInEpoch}); give --epochs {from.Epoch + 1} or more to continue it");
+            EnsureResumable(from, t.Epochs);
         }
         // A progressive model's stage and alpha follow the images shown, so a resumed run continues where it was.
         var progressive = _model as IProgressiveModel;
@@ -139,6 +135,17 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         // Resumed exactly at the last epoch's end (a run stopped between epochs, now given that many epochs): mark it done.
         if (from is { Complete: false } && from.Epoch == t.Epochs && from.StepInEpoch == 0) Save(epoch, 0, complete: true);
         return new TrainResult(epoch, imagesSeen, skipped, lastValLoss, lastValPsnr, epoch >= t.Epochs);
+    }
+
+    /// <summary>A run cannot be trained backwards: throws a configuration error when the checkpoint <paramref name="from"/>
+    /// is inside or after epoch <paramref name="epochs"/>. <c>hypha train --resume</c> calls it before it rewrites the
+    /// run's config.json, so a refused resume changes nothing.</summary>
+    public static void EnsureResumable(CheckpointHeader from, int epochs)
+    {
+        if (from.Epoch > epochs || (from.Epoch == epochs && from.StepInEpoch > 0))
+            throw HyphaException.Config(
+                $"the run is already past epoch {epochs} (its checkpoint is at epoch {from.Epoch + (from.StepInEpoch > 0 ? 1 : 0)}, " +
+                $"step {from.StepInEpoch}); give --epochs {from.Epoch + 1} or more to continue it");
     }
 
     static string KeptPath(RunFolder run) => File.Exists(run.LastCheckpoint) ? run.LastCheckpoint : run.Root;

@@ -108,6 +108,24 @@ public sealed class CheckpointAndOutputTests(TrainedRunFixture trained) : IClass
     }
 
     [Fact]
+    public void Resume_with_fewer_epochs_than_done_fails_with_InvalidConfig_and_changes_nothing()
+    {
+        var run = trained.CopyTo(_tmp.Path("run"));
+        var two = Cli.Run("train", "--resume", "--run", run, "--epochs", "2", "--device", "cpu");
+        Assert.True(two.Code == 0, two.ToString());
+        var before = TempDir.FilesUnder(run).Select(f => (f, Convert.ToHexString(File.ReadAllBytes(Path.Combine(run, f))))).ToList();
+
+        var r = Cli.Run("train", "--resume", "--run", run, "--epochs", "1", "--device", "cpu");
+        Assert.True(r.Code == (int)ExitCode.InvalidConfig, r.ToString());
+        Assert.Contains("already past epoch 1", r.Err);
+        Assert.Contains("--epochs 3", r.Err);
+        // config.json still says 2 epochs, so a plain --resume finds the run complete rather than refused.
+        Assert.Equal(before, TempDir.FilesUnder(run).Select(f => (f, Convert.ToHexString(File.ReadAllBytes(Path.Combine(run, f))))).ToList());
+        var again = Cli.Run("train", "--resume", "--run", run, "--device", "cpu");
+        Assert.True(again.Code == 0, again.ToString());
+    }
+
+    [Fact]
     public void Resume_without_a_run_folder_fails_with_BadCheckpoint()
     {
         var r = Cli.Run("train", "--resume", "--run", _tmp.Path("nowhere"));
