@@ -1,7 +1,7 @@
 namespace Hypha.Bench;
 
-/// <summary>Command line of hypha-bench: <c>--mode train|sample|data --chunk 64 --batch 32 ...</c>.</summary>
-public sealed record BenchArgs(string Mode, int Chunk, int Batch, int Width, int Latent, int Steps, int Warmup, int Threads, string Device, string Images, string Precision, string Layout, string Optimizer)
+/// <summary>Command line of hypha-bench: <c>--mode train|phases|sample|decode|data|pack --chunk 64 --batch 32 ...</c>.</summary>
+public sealed record BenchArgs(string Mode, int Chunk, int Batch, int Width, int Latent, int Steps, int Warmup, int Threads, string Device, string Images, string Precision, string Layout, string Optimizer, string Out)
 {
     public static BenchArgs Parse(string[] args)
     {
@@ -11,6 +11,6 @@ public sealed record BenchArgs(string Mode, int Chunk, int Batch, int Width, int
         int I(string k, int d) => int.Parse(S(k, d.ToString()));
         return new BenchArgs(S("mode", "train"), I("chunk", 64), I("batch", 32), I("width", 64), I("latent", 256), I("steps", 10), I("warmup", 2),
             I("threads", 0), S("device", "cpu"), S("images", Path.Combine("..", "shared", "data", "amf_ink_roots")),
-            S("precision", "fp32"), S("layout", "auto"), S("optimizer", "flat"));
+            S("precision", "fp32"), S("layout", "auto"), S("optimizer", "flat"), S("out", "images.imagepack"));
     }
 }

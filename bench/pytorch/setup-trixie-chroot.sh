@@ -23,6 +23,8 @@ bind() {  # same paths inside as outside: the repo (rw), the data (ro), /proc, /
   local d
   for d in /proc /dev "$repo" "$data"; do
     mkdir -p "$ROOT$d"
+    # a mount left from an earlier session can point at a folder since replaced (a new /work/shared): renew it
+    if mountpoint -q "$ROOT$d" && [ "$(stat -c %d:%i "$d")" != "$(stat -c %d:%i "$ROOT$d")" ]; then umount -l "$ROOT$d"; fi
     mountpoint -q "$ROOT$d" || mount --bind "$d" "$ROOT$d"
   done
   mount -o remount,bind,ro "$ROOT$data" 2>/dev/null || true

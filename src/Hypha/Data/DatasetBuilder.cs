@@ -34,7 +34,15 @@ public static class DatasetBuilder
         if (images.Count == 0)
             throw new HyphaException(ExitCode.BadInput, $"none of the {files.Count} image file(s) could be read:\n  " +
                 string.Join("\n  ", skipped.Select(s => s.Problem)));
+        return FromImages(images, options, seed, skipped, split);
+    }
+
+    /// <summary>Cuts and splits images already read and normalized (the second half of <see cref="Build"/>; the
+    /// benchmark uses it on a machine without the image codecs).</summary>
+    public static PreparedData FromImages(IReadOnlyList<NormalizedImage> images, DataOptions options, int seed,
+        IReadOnlyList<BadImage>? skipped = null, bool split = true)
+    {
         var index = ChunkIndexBuilder.Build(images, options.Geometry, options.Filter, options.SplitPlan(seed), split);
-        return new PreparedData(images, index, skipped, options.Channels.Count(), options.Chunk);
+        return new PreparedData(images, index, skipped ?? [], options.Channels.Count(), options.Chunk);
     }
 }

@@ -14,21 +14,24 @@ public static class Generation
         return randn([count, latent], generator: gen);
     }
 
-    /// <summary>Decodes latents in batches of <paramref name="batch"/>; returns images [N, C, H, W] on the CPU, float32.</summary>
+    /// <summary>Decodes latents in batches of <paramref name="batch"/>; returns images [N, C, H, W] on the CPU, float32.
+    /// Each batch is copied once, straight into its rows of the result (no per-batch host tensors, no concatenation).</summary>
     public static Tensor Decode(IVaeModel model, Tensor z, Device device, int batch = 256)
     {
+        var count = z.shape[0];
+        if (count == 0) throw new ArgumentException("no latents to decode", nameof(z));
         using var mode = new EvalMode(model);
         using var noGrad = no_grad();
-        var parts = new List<Tensor>();
-        for (long i = 0; i < z.shape[0]; i += batch)
+        Tensor? result = null;
+        for (long i = 0; i < count; i += batch)
         {
             using var scope = NewDisposeScope();
-            var zb = z.narrow(0, i, Math.Min(batch, z.shape[0] - i)).to(device);
-            parts.Add(model.Decode(zb).to_type(ScalarType.Float32).to(CPU).MoveToOuterDisposeScope());
+            var length = Math.Min(batch, count - i);
+            var images = model.Decode(z.narrow(0, i, length).to(device));
+            result ??= empty([count, .. images.shape[1..]], ScalarType.Float32, CPU).MoveToOuterDisposeScope();
+            result.narrow(0, i, length).copy_(images); // converts bf16 and channels-last, and leaves the device, in one copy
         }
-        var result = cat(parts, 0);
-        foreach (var p in parts) p.Dispose();
-        return result;
+        return result!;
     }
 
     /// <summary>Reconstructs x (on any device) through the posterior mean: decode(mu(x)). Returns the result on x's device.</summary>

@@ -1,13 +1,35 @@
 using Hypha.Imaging;
+using Hypha.Models;
+using Hypha.Models.Layers;
 using Hypha.Runs;
 using Hypha.Sampling;
 using Hypha.Tests.Training;
 using Hypha.Training;
+using static TorchSharp.torch;
 
 namespace Hypha.Tests.Sampling;
 
 public class SamplingTests
 {
+    [Fact]
+    public void Decoding_in_batches_gives_contiguous_float32_images_whatever_the_compute_policy()
+    {
+        manual_seed(3);
+        using var model = ModelFactory.Create(new ModelOptions { Width = 4, Latent = 8 }, 1, 32);
+        Autocast.StoreChannelsLast(model.Module);
+        using var z = Generation.PriorLatents(5, 8, seed: 1);
+        using var whole = Generation.Decode(model, z, CPU, batch: 5);
+        using (Autocast.Enter(ScalarType.BFloat16, channelsLast: true))
+        {
+            using var parts = Generation.Decode(model, z, CPU, batch: 2); // 2 + 2 + 1
+            Assert.Equal(new long[] { 5, 1, 32, 32 }, parts.shape);
+            Assert.Equal(ScalarType.Float32, parts.dtype);
+            Assert.True(parts.is_contiguous());
+            Assert.True((parts - whole).abs().max().item<float>() < 0.02f); // bf16 against fp32
+        }
+        Assert.Throws<ArgumentException>(() => Generation.Decode(model, z.narrow(0, 0, 0), CPU));
+    }
+
     [Fact]
     public void SamplesAreWrittenSeededAndNeverOverwritten()
     {
