@@ -87,6 +87,8 @@ def main():
     p.add_argument("--wait-idle", type=float, default=0, metavar="S",
                    help="first wait up to S seconds for the CPUs to be idle (a shared machine)")
     p.add_argument("--channels-last", action="store_true", help="model and batches channels_last in fp32 too (bf16 always is)")
+    p.add_argument("--sample-batches", type=int, default=0, metavar="N",
+                   help="timed sampling batches (default: as many as --steps), after as many warm-up ones as --warmup")
     p.add_argument("--phases", action="store_true",
                    help="also time forward (with the loss), backward and the optimizer step apart (medians in ms)")
     a = p.parse_args()
@@ -156,7 +158,7 @@ def main():
     model.eval()
     sample_t = []
     with torch.no_grad(), autocast:
-        for i in range(a.warmup + a.steps):
+        for i in range(a.warmup + (a.sample_batches or a.steps)):
             t0 = time.perf_counter()
             model.decoder(torch.randn(a.batch, a.latent, device=dev))
             sync()
