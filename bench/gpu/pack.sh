@@ -3,7 +3,7 @@
 # enough for the device tool's 64 MiB transfer: a self-contained publish of hypha-bench against an external libtorch
 # (docs/gpu.md) without the native libraries the benchmark never loads (OpenCV 113 MB, ONNX Runtime, Skia), the
 # images as a normalized .imagepack for Hypha (read here, where OpenCV is), and the JPEGs themselves for PyTorch.
-# Usage: bench/gpu/pack.sh   then, on the device: bash bench/gpu/run.sh   (carry: .gpu)
+# Usage: bench/gpu/pack.sh   then, on the device: bash bench/gpu/run.sh   (carry: .gpu/hypha-gpu.tar.xz)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -24,7 +24,7 @@ dotnet publish "$repo/bench/Hypha.Bench" -c Release -r linux-x64 --self-containe
 ( cd "$stage/hypha-bench" && rm -rf DnnImageModels libOpenCvSharpExtern.so libonnxruntime.so libSkiaSharp.so libHarfBuzzSharp.so )
 
 mkdir -p "$pack"
+rm -rf "$pack/work"   # an older unpacked copy (run.sh's smoke test) would be used instead of the new pack
 tar -C "$stage" -cf - hypha-bench data | xz -9 -T2 > "$pack/hypha-gpu.tar.xz.part"
 mv "$pack/hypha-gpu.tar.xz.part" "$pack/hypha-gpu.tar.xz"
 ls -l "$pack/hypha-gpu.tar.xz" >&2
-grep -qx '/.gpu/' "$repo/.git/info/exclude" 2>/dev/null || grep -qx '/.gpu/' "$repo/.gitignore" || echo "add /.gpu/ to .gitignore" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the GPU machine (PyTorch with CUDA installed, no .NET, no network), from the repository root, after
-# bench/gpu/pack.sh here and a device run that carries .gpu: Hypha against the PyTorch reference at chunk 224,
+# bench/gpu/pack.sh here and a device run that carries .gpu/hypha-gpu.tar.xz: Hypha against the PyTorch reference at chunk 224,
 # batch 128, fp32 and bf16, alternating run by run; then Hypha's layout check (cuDNN's NHWC kernels against NCHW),
 # sampling and the data path. One JSON line per run in $OUT/gpu.jsonl (or bench/results/), then the summary table.
 # env: RUNS (5) WARMUP (10) STEPS (40) BATCH (128) CHUNK (224) OUT; for a smoke test without a GPU: DEVICE=cpu,
