@@ -40,7 +40,7 @@ var result = new Dictionary<string, object>
 {
     ["tool"] = "hypha", ["torchsharp"] = typeof(torch).Assembly.GetName().Version!.ToString(), ["libtorch"] = torch.__version__,
     ["device"] = device.ToString(), ["mode"] = a.Mode, ["precision"] = a.Precision, ["layout"] = a.Layout, ["chunk"] = a.Chunk, ["batch"] = a.Batch, ["width"] = a.Width, ["latent"] = a.Latent,
-    ["threads"] = get_num_threads(), ["train_chunks"] = data.Index.Train.Count,
+    ["threads"] = get_num_threads(), ["train_chunks"] = data.Index.Train.Count, ["cudnn_benchmark"] = CudnnAutotuner.Enabled()?.ToString() ?? "n/a",
 };
 using var run = new TempRun();
 using var bank = new ChunkBank(data, device);

@@ -41,6 +41,8 @@ public static class TorchBackend
                         "libtorch could not be loaded: " + Innermost(e).Message + ". " + LoadHint(), inner: e);
                 }
                 _loaded = true;
+                // As the PyTorch reference and most training scripts do (torch.backends.cudnn.benchmark = True).
+                CudnnAutotuner.TrySet(true);
             }
             return torch.__version__;
         }
@@ -74,6 +76,7 @@ public static class TorchBackend
             ("libtorch preloaded from", Preloaded.Count == 0 ? "-" : string.Join(", ", Preloaded)),
             ("threads", torch.get_num_threads().ToString()),
             ("cuda", CudaStatus()),
+            ("cudnn autotuner", CudnnAutotuner.Enabled() switch { true => "on", false => "off", null => "not settable in this libtorch" }),
         };
         if (torch.cuda.is_available())
             for (var i = 0; i < torch.cuda.device_count(); i++) facts.Add(($"cuda:{i}", "present"));
