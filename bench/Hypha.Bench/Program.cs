@@ -41,6 +41,7 @@ var result = new Dictionary<string, object>
     ["tool"] = "hypha", ["torchsharp"] = typeof(torch).Assembly.GetName().Version!.ToString(), ["libtorch"] = torch.__version__,
     ["device"] = device.ToString(), ["mode"] = a.Mode, ["precision"] = a.Precision, ["layout"] = a.Layout, ["chunk"] = a.Chunk, ["batch"] = a.Batch, ["width"] = a.Width, ["latent"] = a.Latent,
     ["threads"] = get_num_threads(), ["train_chunks"] = data.Index.Train.Count, ["cudnn_benchmark"] = CudnnAutotuner.Enabled()?.ToString() ?? "n/a",
+    ["malloc"] = HostAllocator.State,
 };
 using var run = new TempRun();
 using var bank = new ChunkBank(data, device);
@@ -54,12 +55,14 @@ switch (a.Mode)
         model.Module.to(device);
         var context = new TrainingContext(RunFolder.At(run.Path), config, model, bank, data.Index, device);
         var stamps = new List<double>();
+        var faults = new List<long>();
         var clock = Stopwatch.StartNew();
         double trainingPeak = double.NaN;
         int fewestThreads = int.MaxValue;
         new Trainer(context, [], p =>
         {
             stamps.Add(clock.Elapsed.TotalSeconds);
+            faults.Add(PeakMemory.MinorFaults());
             if (p.CpuThreads > 0) fewestThreads = Math.Min(fewestThreads, p.CpuThreads); // ThreadGovernor gave cores up
             // Peak memory of the training steps themselves, read before the epoch-end checkpoint write (which the
             // PyTorch reference does not do) can raise it.
@@ -70,6 +73,8 @@ switch (a.Mode)
         // Timed steps: after the warm-up ones, so allocator growth and kernel selection are not counted.
         var seconds = stamps[^1] - stamps[a.Warmup - 1];
         result["train_images_per_s"] = a.Steps * a.Batch / seconds;
+        // Pages the allocator handed back to the kernel and touched again: each costs a fault and a zeroed page.
+        result["train_minor_faults_per_step"] = (faults[^1] - faults[a.Warmup - 1]) / (double)a.Steps;
         result["data_share"] = DataShare(bank, data.Index.Train, a.Batch, seconds / a.Steps);
         break;
     }

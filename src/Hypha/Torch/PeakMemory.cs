@@ -13,4 +13,22 @@ public static class PeakMemory
                 return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
         return double.NaN;
     }
+
+    /// <summary>
+    /// Minor page faults of this process so far (field 10 of /proc/self/stat); -1 where /proc is unavailable. Their
+    /// growth over a training step counts the pages the allocator returned to the kernel and then touched again.
+    /// </summary>
+    public static long MinorFaults() => MinorFaultsIn("/proc/self/stat");
+
+    /// <summary>Minor page faults taken by the calling thread so far (/proc/thread-self/stat); -1 where unavailable.</summary>
+    public static long ThreadMinorFaults() => MinorFaultsIn("/proc/thread-self/stat");
+
+    static long MinorFaultsIn(string stat)
+    {
+        if (!File.Exists(stat)) return -1;
+        var text = File.ReadAllText(stat);
+        // The command name in field 2 may hold spaces; the fields after it start past its closing parenthesis.
+        var rest = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(rest[7], System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

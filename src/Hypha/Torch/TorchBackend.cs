@@ -30,6 +30,7 @@ public static class TorchBackend
         {
             if (!_loaded)
             {
+                HostAllocator.Tune(); // before libtorch allocates anything
                 PreloadExternal();
                 try
                 {
@@ -76,6 +77,7 @@ public static class TorchBackend
             ("libtorch preloaded from", Preloaded.Count == 0 ? "-" : string.Join(", ", Preloaded)),
             ("threads", torch.get_num_threads().ToString()),
             ("cuda", CudaStatus()),
+            ("host allocator", HostAllocator.State),
             ("cudnn autotuner", CudnnAutotuner.Enabled() switch { true => "on", false => "off", null => "not settable in this libtorch" }),
         };
         if (torch.cuda.is_available())
