@@ -1,6 +1,6 @@
 namespace Hypha.Torch;
 
-/// <summary>Peak memory of this process, for training summaries and benchmarks.</summary>
+/// <summary>Memory figures of this process (peak resident memory, page faults), for training summaries and benchmarks.</summary>
 public static class PeakMemory
 {
     /// <summary>Peak resident host memory (VmHWM in /proc/self/status) in MiB; NaN where /proc is unavailable.</summary>
