@@ -1,6 +1,7 @@
 """Medians and ratios of bench/compare.sh's (and bench/gpu/run.sh's) JSON lines: Hypha's training img/s and peak
 memory against PyTorch's, then one line per other run (layout check, sampling, data path)."""
 import json
+import math
 import statistics
 import sys
 from collections import defaultdict
@@ -17,12 +18,16 @@ for line in open(sys.argv[1]):
     if r.get("tool") == "pytorch" and "train_img_s" in r:
         runs[key]["pt_ips"].append(r["train_img_s"])
         runs[key]["pt_rss"].append(r["peak_rss_mib"])
+        if "train_minor_faults_per_step" in r:
+            runs[key]["pt_faults"].append(r["train_minor_faults_per_step"])
         if gpu is not None:
             runs[key]["pt_gpu"].append(gpu)
         versions["pytorch"] = r["torch"]
     elif r.get("tool") == "hypha" and "train_images_per_s" in r:
         runs[key]["hy_ips"].append(r["train_images_per_s"])
         runs[key]["hy_rss"].append(r["train_peak_rss_mib"])
+        if "train_minor_faults_per_step" in r:
+            runs[key]["hy_faults"].append(r["train_minor_faults_per_step"])
         if gpu is not None:
             runs[key]["hy_gpu"].append(gpu)
         versions["hypha"] = f"TorchSharp {r['torchsharp']}, libtorch {r['libtorch']}"
@@ -45,6 +50,18 @@ for (chunk, batch, precision), v in sorted(runs.items(), key=str):
     if gpu and "pt_gpu" in med and "hy_gpu" in med:
         row += f" {med['pt_gpu']:.0f} | {med['hy_gpu']:.0f} | {med['hy_gpu'] / max(med['pt_gpu'], 1e-9):.2f}x |"
     print(row)
+# Run by run: compare.sh alternates the two, so the i-th runs of each met the same machine.
+for (chunk, batch, precision), v in sorted(runs.items(), key=str):
+    pairs = list(zip(v.get("pt_ips", []), v.get("hy_ips", [])))
+    if not pairs:
+        continue
+    ratios = [h / p for p, h in pairs]
+    line = (f"# {chunk} {batch} {precision}: run-by-run ratio geometric mean "
+            f"{math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}x, Hypha ahead in {sum(r > 1 for r in ratios)} of {len(ratios)}")
+    if v.get("pt_faults") and v.get("hy_faults"):
+        line += (f"; minor page faults per step (median) PyTorch {statistics.median(v['pt_faults']):.0f}, "
+                 f"Hypha {statistics.median(v['hy_faults']):.0f}")
+    print(line)
 for r in others:
     keep = {k: v for k, v in r.items() if k in ("tool", "mode", "precision", "layout", "chunk", "batch", "error", "gpu_used_peak_mib")
             or k.endswith(("_ms_median", "_per_s", "_share"))}
