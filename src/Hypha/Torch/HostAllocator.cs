@@ -14,7 +14,7 @@ namespace Hypha.Torch;
 /// </summary>
 public static partial class HostAllocator
 {
-    /// <summary>Environment variable; <c>default</c> leaves glibc's malloc settings alone.</summary>
+    /// <summary>Environment variable; <c>default</c> leaves glibc's malloc settings alone (other values are ignored).</summary>
     public const string OptOutVariable = "HYPHA_MALLOC";
 
     /// <summary>Blocks at least this large are mapped and unmapped one by one (glibc's largest allowed value).</summary>
@@ -32,18 +32,15 @@ public static partial class HostAllocator
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int MallOpt(int parameter, int value);
 
+    static string? _state;
+
     /// <summary>What <see cref="Tune"/> did, in words for <c>hypha doctor</c> and benchmark lines.</summary>
-    public static string State { get; private set; } = "not tuned";
+    public static string State => _state ?? "not tuned";
 
     /// <summary>Applies the settings once; later calls change nothing. Returns <see cref="State"/>.</summary>
     public static string Tune()
     {
-        lock (Gate)
-        {
-            if (State != "not tuned") return State;
-            State = Decide();
-            return State;
-        }
+        lock (Gate) return _state ??= Decide();
     }
 
     static string Decide()
