@@ -13,10 +13,16 @@ public static class DatasetBuilder
     public static PreparedData Build(DataOptions options, int seed, Action<string>? log = null, bool split = true)
     {
         options.Validate();
-        var files = ImageFiles.Expand(options.Images);
+        var (files, duplicates) = ImageFiles.ExpandUnique(options.Images);
         var pages = PageSelection.Parse(options.Pages);
         var images = new List<NormalizedImage>();
         var skipped = new List<BadImage>();
+        foreach (var d in duplicates)
+        {
+            // Two copies of one picture would put it on both sides of the split: keep one, list the other.
+            skipped.Add(new BadImage(d.Path, $"{d.Path}: the same bytes as {d.SameAs} (a copy or hard link); counted once"));
+            log?.Invoke($"skipped {skipped[^1].Problem}");
+        }
         foreach (var file in files)
         {
             try

@@ -13,31 +13,54 @@ public static class ImageFiles
 
     /// <summary>
     /// Folders are searched recursively for files with a known extension; files are taken as given (whatever their
-    /// extension, so a misnamed file gets a clear read error); anything with * or ? is a glob.
+    /// extension, so a misnamed file gets a clear read error); anything with * or ? is a glob. Each real file is listed
+    /// once however many paths (links, a folder given twice) reach it, and links into a folder already walked are not
+    /// followed (<see cref="FileWalk"/>). Byte-identical files are left out: see <see cref="ExpandUnique"/>.
     /// </summary>
-    public static IReadOnlyList<string> Expand(IEnumerable<string> inputs)
+    public static IReadOnlyList<string> Expand(IEnumerable<string> inputs) => ExpandUnique(inputs).Files;
+
+    /// <summary>As <see cref="Expand"/>, also returning the files left out because an earlier listed file has the same bytes.</summary>
+    public static (IReadOnlyList<string> Files, IReadOnlyList<DuplicateFile> Duplicates) ExpandUnique(IEnumerable<string> inputs)
     {
-        var found = new SortedSet<string>(StringComparer.Ordinal);
+        var found = new SortedDictionary<string, string>(StringComparer.Ordinal); // path as reached -> real path
+        var seen = new HashSet<string>(StringComparer.Ordinal); // real paths
         foreach (var input in inputs)
         {
             if (input.IndexOfAny(['*', '?']) >= 0)
             {
-                var before = found.Count;
-                foreach (var f in ExpandGlob(input)) found.Add(f);
-                if (found.Count == before) throw HyphaException.Input(input, "the pattern matches no image files");
+                var any = false;
+                foreach (var f in ExpandGlob(input))
+                {
+                    any = true;
+                    var real = FileWalk.RealPath(f);
+                    if (seen.Add(real)) found[f] = real;
+                }
+                if (!any) throw HyphaException.Input(input, "the pattern matches no image files");
             }
             else if (Directory.Exists(input))
             {
-                var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Where(IsImage).ToList();
-                if (files.Count == 0)
+                var any = false;
+                foreach (var (f, real) in FileWalk.Files(input, IsImage))
+                {
+                    any = true;
+                    if (seen.Add(real)) found[Path.GetFullPath(f)] = real;
+                }
+                if (!any)
                     throw HyphaException.Input(input, $"the folder holds no image files ({string.Join(", ", Extensions.Order())})");
-                foreach (var f in files) found.Add(Path.GetFullPath(f));
             }
-            else if (File.Exists(input)) found.Add(Path.GetFullPath(input));
+            else if (File.Exists(input))
+            {
+                var real = FileWalk.RealPath(input);
+                if (seen.Add(real)) found[Path.GetFullPath(input)] = real;
+            }
             else throw HyphaException.Input(input, "no such file or folder");
         }
         if (found.Count == 0) throw HyphaException.Config("no images given: pass --images with a folder, files or a glob");
-        return found.ToList();
+        var files = found.Keys.ToList();
+        var duplicates = FileWalk.Duplicates(files);
+        if (duplicates.Count == 0) return (files, []);
+        var dropped = duplicates.Select(d => d.Path).ToHashSet(StringComparer.Ordinal);
+        return (files.Where(f => !dropped.Contains(f)).ToList(), duplicates);
     }
 
     static IEnumerable<string> ExpandGlob(string pattern)
@@ -52,6 +75,10 @@ public static class ImageFiles
         if (!Directory.Exists(root)) return [];
         var matcher = new Matcher(StringComparison.Ordinal);
         matcher.AddInclude(rest);
-        return matcher.GetResultsInFullPath(root).Where(IsImage);
+        // Walk the root with FileWalk (no link loops) and match the paths found; without ** no deeper than the pattern.
+        var depth = rest.Contains("**", StringComparison.Ordinal) ? int.MaxValue : rest.Count(c => c == '/');
+        var walked = FileWalk.Files(root, IsImage, maxDepth: depth).Select(f => f.Path).ToList();
+        var result = matcher.Match(root, walked.Select(f => Path.GetRelativePath(root, f)));
+        return result.Files.Select(m => Path.GetFullPath(Path.Combine(root, m.Path))).Where(IsImage);
     }
 }
