@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Hypha.Cli.Commands;
 
 namespace Hypha.Cli;
@@ -43,6 +44,10 @@ public static class CliApp
             cts.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (docker stop, Slurm, systemd) and SIGHUP (a closed terminal) stop as Ctrl-C does: checkpoint, say so, exit 143 or 129.
+        var stoppedBy = ExitCode.Interrupted;
+        using var onTerm = StopSignal.Register(PosixSignal.SIGTERM, "SIGTERM", ExitCode.Terminated, cts, c => stoppedBy = c);
+        using var onHup = StopSignal.Register(PosixSignal.SIGHUP, "SIGHUP", ExitCode.HungUp, cts, c => stoppedBy = c);
         try
         {
             return body(cts.Token);
@@ -54,8 +59,9 @@ public static class CliApp
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("interrupted: the last checkpoint is complete; continue with --resume");
-            return (int)ExitCode.Interrupted;
+            var by = stoppedBy switch { ExitCode.Terminated => " by SIGTERM", ExitCode.HungUp => " by SIGHUP", _ => "" };
+            Console.Error.WriteLine($"interrupted{by}: the last checkpoint is complete; continue with --resume");
+            return (int)stoppedBy;
         }
         catch (Exception e) when (e.InnerException is HyphaException h)
         {

@@ -18,8 +18,12 @@ public enum ExitCode
     Diverged = 6,
     /// <summary>The requested device is not available (e.g. <c>cuda</c> without CUDA).</summary>
     DeviceUnavailable = 7,
+    /// <summary>Stopped by SIGHUP (the terminal or SSH session closed) after writing a checkpoint: 128 + 1, as a shell reports it.</summary>
+    HungUp = 129,
     /// <summary>Stopped by Ctrl-C after writing a checkpoint.</summary>
     Interrupted = 130,
+    /// <summary>Stopped by SIGTERM (docker stop, Slurm, systemd, kill) after writing a checkpoint: 128 + 15, as a shell reports it.</summary>
+    Terminated = 143,
 }
 
 /// <summary>An error a user can act on: the message names the file (if any) and the problem.</summary>

@@ -124,3 +124,30 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
         Assert.True(done.GlobalStep >= header.GlobalStep);
     }
 }
+
+/// <summary>SIGTERM (docker stop, Slurm, systemd) and SIGHUP stop training as Ctrl-C does: a checkpoint, a message, a documented exit code.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class StopSignalTests : IDisposable
+{
+    readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    [Theory]
+    [InlineData("TERM", 143)]
+    [InlineData("HUP", 129)]
+    public void A_stop_signal_checkpoints_says_so_and_exits_with_its_code(string signal, int code)
+    {
+        var run = _tmp.Path("stopped");
+        using var child = Cli.Start(Tiny.TrainArgs(run, "--epochs", "50", "--epoch-size", "256"));
+        Assert.True(child.WaitFor(() => child.Out.Contains("epoch 1/50 step"), TimeSpan.FromSeconds(90)), $"training did not start:\n{child.Err}\n{child.Out}");
+        child.Signal(signal);
+        var r = child.Wait(TimeSpan.FromSeconds(90));
+        Assert.True(r.Code == code, r.ToString());
+        Assert.Contains($"interrupted by SIG{signal}", r.Err);
+        Assert.Contains("--resume", r.Err);
+        var header = Checkpoint.ReadHeader(Path.Combine(run, "checkpoints", "last.ckpt"));
+        Assert.True(header.GlobalStep > 0);
+        Assert.Empty(Directory.GetFiles(Path.Combine(run, "checkpoints"), "*.tmp"));
+    }
+}
