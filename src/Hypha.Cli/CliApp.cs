@@ -22,11 +22,13 @@ public static class CliApp
             EvaluateCommand.Create(),
             ReportCommand.Create(),
         };
-        var parsed = root.Parse(args);
+        OptionParsing.Install(root);
+        var parsed = root.Parse(args, OptionParsing.Configuration);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var e in parsed.Errors) Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine("See 'hypha --help' or 'hypha VERB --help'.");
+            // One line per error, naming the option and what it accepts.
+            var help = parsed.CommandResult.Command is RootCommand ? "hypha --help" : $"hypha {parsed.CommandResult.Command.Name} --help";
+            foreach (var e in parsed.Errors) Console.Error.WriteLine($"error: {e.Message.TrimEnd('.')} (see '{help}')");
             return (int)ExitCode.InvalidConfig;
         }
         return parsed.Invoke();

@@ -31,7 +31,7 @@ public static class DemoCommand
                 if (!clean) throw new HyphaException(ExitCode.OutputError, "already holds files; choose another --out or pass --overwrite", root);
                 Directory.Delete(root, recursive: true);
             }
-            var config = options.Resolve(p, "cpu");
+            var config = ThreadCap.Apply(options.Resolve(p, "cpu"));
             if (config.Data.Images.Count == 0)
             {
                 var example = Path.Combine(root, "example-input-SYNTHETIC");

@@ -41,7 +41,7 @@ public static class TrainCommand
             }
             else
             {
-                config = options.Resolve(p, "thesis");
+                config = ThreadCap.Apply(options.Resolve(p, "thesis"));
                 if (config.Data.Images.Count == 0) throw HyphaException.Config("no images given: pass --images with a folder, files or a glob");
                 if (p.GetValue(dryRun))
                 {
@@ -53,6 +53,7 @@ public static class TrainCommand
                     throw new HyphaException(ExitCode.OutputError, "already holds a run; pass --resume to continue it or choose another folder", explicitRun);
                 run = explicitRun is not null ? RunFolder.At(explicitRun) : RunFolder.CreateUnder(p.GetValue(outDir) ?? "runs", config);
             }
+            config = ThreadCap.Apply(config);
             if (p.GetValue(dryRun))
             {
                 Console.WriteLine(ConfigJson.Serialize(config));

@@ -138,7 +138,7 @@ public sealed class CliInputTests : IDisposable
     [InlineData("stride > chunk", "stride 64 is larger than the chunk 32", "--stride", "64")]
     [InlineData("chunk the model cannot take", "chunk size 50 cannot be taken", "--chunk", "50", "--stride", "10")]
     [InlineData("unknown preset", "unknown preset 'huge'", "--preset", "huge")]
-    [InlineData("negative epochs", "epochs cannot be negative", "--epochs", "-3")]
+    [InlineData("negative epochs", "--epochs: '-3' is not a whole number from 1", "--epochs", "-3")]
     [InlineData("latent 0", "latent size must be at least 1", "--latent", "0")]
     [InlineData("unknown device", "unknown device 'tpu'", "--device", "tpu")]
     [InlineData("min-mean above 1", "must lie in \\[0, 1\\]", "--min-mean", "1.5")]
