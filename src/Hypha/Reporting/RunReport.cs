@@ -36,7 +36,7 @@ public static class RunReport
         RunEvaluation.RequireCheckpoint(run);
         var configJson = File.ReadAllText(run.ConfigPath);
         var curves = Curves(run);
-        var (record, note, pairs) = LatestEvaluation(run);
+        var (record, note, pairs) = LatestEvaluation(run, log);
 
         using var session = TrainingSession.OpenTrained(run, device, log);
         var header = Checkpoint.ReadHeader(run.LastCheckpoint);
@@ -136,14 +136,14 @@ public static class RunReport
             .Select(n => new ReportFigure(captions[n].Item1, captions[n].Item2, File.ReadAllBytes(Path.Combine(run.PlotsDir, n)))).ToList();
     }
 
-    static (EvaluationRecord?, string?, List<ReportPair>) LatestEvaluation(RunFolder run)
+    static (EvaluationRecord?, string?, List<ReportPair>) LatestEvaluation(RunFolder run, Action<string>? log)
     {
         var path = RunEvaluation.MetricsPath(run);
         if (!File.Exists(path)) return (null, null, []);
         IReadOnlyList<EvaluationRecord> all;
         try
         {
-            all = MetricsJsonl.ReadAll(path);
+            all = MetricsJsonl.ReadAll(path, log);
         }
         catch (System.Text.Json.JsonException e)
         {
