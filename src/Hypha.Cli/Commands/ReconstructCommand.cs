@@ -41,6 +41,7 @@ public static class ReconstructCommand
             }
             try
             {
+                using var hold = RunLock.ForOutput(p.GetValue(outDir)!); // one writer per output folder
                 using var compute = (session.Config.Train with { Precision = p.GetValue(precision) ?? Training.Precision.Fp32 }).ComputeScope(session.Device);
                 var n = ReconstructionWriter.Write(session.Model, bank, data, p.GetValue(outDir)!, p.GetValue(count),
                     p.GetValue(format) ?? ImageFormat.Png8, overwrite: p.GetValue(overwrite), progress: k => Console.Write($"\rreconstructed {k}"));

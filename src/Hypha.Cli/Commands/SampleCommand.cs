@@ -28,6 +28,7 @@ public static class SampleCommand
             using var ownedModel = model;
             var n = p.GetValue(count);
             using var compute = (config.Train with { Precision = p.GetValue(precision) ?? Precision.Fp32 }).ComputeScope(dev);
+            using var hold = RunLock.ForOutput(p.GetValue(outDir)!); // one writer per output folder
             var written = SampleWriter.Write(model, dev, n, p.GetValue(outDir)!, p.GetValue(seed), p.GetValue(format) ?? ImageFormat.Png8,
                 p.GetValue(batch), p.GetValue(overwrite), k => Console.Write($"\rwrote {k}/{n}"));
             Console.WriteLine($"\nwrote {written.Count} samples and grid.png to {p.GetValue(outDir)}");

@@ -59,6 +59,7 @@ public static class TrainCommand
                 Console.WriteLine(ConfigJson.Serialize(config));
                 return 0;
             }
+            using var hold = RunLock.Acquire(run.Root, "run folder"); // one writer per run folder, for the life of the process
             return Train(run, config, p.GetValue(resume), cancel);
         }));
         return cmd;
