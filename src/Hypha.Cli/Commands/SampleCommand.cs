@@ -32,6 +32,8 @@ public static class SampleCommand
             var written = SampleWriter.Write(model, dev, n, p.GetValue(outDir)!, p.GetValue(seed), p.GetValue(format) ?? ImageFormat.Png8,
                 p.GetValue(batch), p.GetValue(overwrite), k => Console.Write($"\rwrote {k}/{n}"));
             Console.WriteLine($"\nwrote {written.Count} samples and grid.png to {p.GetValue(outDir)}");
+            if (p.GetValue(overwrite) && StaleSamples.Remove(p.GetValue(outDir)!, written) is { Count: > 0 } stale)
+                Console.WriteLine($"removed {stale.Count} earlier sample file(s) this run did not replace, so the folder holds one run's samples");
             return 0;
         }));
         return cmd;

@@ -60,3 +60,25 @@ public sealed class TwoWritersTests : IDisposable
         Assert.True(after.Code == 0, after.ToString());
     }
 }
+
+/// <summary>Issue 15: <c>sample --overwrite</c> replaces the folder's samples as a whole.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class OverwriteSamplesTests : IDisposable
+{
+    readonly TempDir _tmp = new();
+
+    public void Dispose() => _tmp.Dispose();
+
+    [Fact]
+    public void Overwrite_with_fewer_samples_leaves_no_earlier_sample_mixed_in()
+    {
+        var run = Tiny.Train(_tmp.Path("run"));
+        var outDir = _tmp.Path("samples");
+        var r = Cli.Run("sample", "--run", run, "--out", outDir, "--count", "5", "--device", "cpu");
+        Assert.True(r.Code == 0, r.ToString());
+        File.WriteAllText(Path.Combine(outDir, "notes.txt"), "keep me");
+        r = Cli.Run("sample", "--run", run, "--out", outDir, "--count", "2", "--device", "cpu", "--overwrite", "--seed", "3");
+        Assert.True(r.Code == 0, r.ToString());
+        Assert.Equal(["grid.png", "notes.txt", "sample_000000.png", "sample_000001.png"], TempDir.FilesUnder(outDir));
+    }
+}
