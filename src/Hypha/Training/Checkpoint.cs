@@ -16,32 +16,39 @@ public static class Checkpoint
 {
     /// <summary>2: weights in <see cref="StateDictFile"/>'s layout (any strides), the optimizer state names its kind
     /// (<see cref="ITrainingOptimizer.Kind"/>); 1: TorchSharp's <c>Module.save</c> and Adam state.</summary>
-    public const int CurrentFormat = 2;
+    public const int CurrentFormat = CheckpointSections.FirstFormat; // 3: sections checksummed (CheckpointSections)
     static readonly byte[] Magic = "HYPHA-CHECKPOINT"u8.ToArray();
     static readonly byte[] EndMarker = "HYPHA-END-OF-CKPT"u8.ToArray();
 
     public static void Save(string path, CheckpointHeader header, IVaeModel model, ITrainingOptimizer? optimizer)
     {
         AtomicFile.DeleteStaleTemps(path);
-        AtomicFile.Write(path, stream =>
+        CheckpointSections.KeepPrevious(path);
+        AtomicFile.Write(path, file =>
         {
+            var stream = new CheckpointSections.Writer(file);
             using var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
             w.Write(Magic);
-            w.Write(CurrentFormat);
+            w.Write(CurrentFormat); // outside the sections: a future format must stay recognisable as such
+            stream.Begin(w, "header");
             w.Write(JsonSerializer.Serialize(header with { Format = CurrentFormat }, ConfigJson.Options));
+            stream.Begin(w, "rng");
             using (var rng = torch.random.get_rng_state())
             {
                 var bytes = rng.data<byte>().ToArray();
                 w.Write(bytes.Length);
                 w.Write(bytes);
             }
+            stream.Begin(w, "weights");
             StateDictFile.Write(w, model.Module);
+            stream.Begin(w, "optimizer");
             w.Write(optimizer is not null);
             if (optimizer is not null)
             {
                 w.Write(optimizer.Kind);
                 optimizer.Save(w);
             }
+            stream.WriteTable(w);
             w.Write(EndMarker);
         });
     }
@@ -49,7 +56,7 @@ public static class Checkpoint
     /// <summary>Reads only the header (for resume decisions and error messages).</summary>
     public static CheckpointHeader ReadHeader(string path)
     {
-        using var fs = OpenChecked(path);
+        using var fs = OpenChecked(path, allSections: false);
         using var r = new BinaryReader(fs, Encoding.UTF8);
         return ReadHeader(r, path);
     }
@@ -98,7 +105,7 @@ public static class Checkpoint
     static string Describe(ModelOptions m) =>
         $"{JsonNamingPolicy.SnakeCaseLower.ConvertName(m.Kind.ToString())} (width {m.Width}, latent {m.Latent})";
 
-    static FileStream OpenChecked(string path)
+    static FileStream OpenChecked(string path, bool allSections = true)
     {
         if (!File.Exists(path)) throw new HyphaException(ExitCode.BadCheckpoint, "no checkpoint here (has the run trained at least one epoch?)", path);
         var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
@@ -109,10 +116,20 @@ public static class Checkpoint
             fs.ReadExactly(head);
             if (!head.AsSpan().SequenceEqual(Magic))
                 throw new HyphaException(ExitCode.BadCheckpoint, "is not a Hypha checkpoint", path);
+            // Format 3 on: the end marker, a table of section checksums and the sections (CheckpointSections).
+            var format = new byte[4];
+            fs.ReadExactly(format);
+            if (BitConverter.ToInt32(format) >= CheckpointSections.FirstFormat && BitConverter.ToInt32(format) <= CurrentFormat)
+            {
+                CheckpointSections.Check(fs, path, EndMarker, allSections);
+                fs.Seek(Magic.Length, SeekOrigin.Begin);
+                return fs;
+            }
             var tail = new byte[EndMarker.Length];
             fs.Seek(-EndMarker.Length, SeekOrigin.End);
             fs.ReadExactly(tail);
             if (!tail.AsSpan().SequenceEqual(EndMarker)) throw Truncated(path);
+            if (BitConverter.ToInt32(format) < CheckpointSections.FirstFormat) CheckpointSections.RefuseIfSectioned(fs, path, EndMarker.Length);
             fs.Seek(Magic.Length, SeekOrigin.Begin);
             return fs;
         }

@@ -50,7 +50,7 @@ public sealed class CheckpointAndOutputTests(TrainedRunFixture trained) : IClass
         { "other-latent", "holds a resnet_vae \\(width 4, latent 8\\) model, but the run wants a resnet_vae \\(width 4, latent 16\\)" },
         { "other-width", "holds a resnet_vae \\(width 4, latent 8\\) model, but the run wants a resnet_vae \\(width 8, latent 8\\)" },
         { "other-chunk", "was trained on 1-channel 32x32 chunks, but the run uses 1-channel 64x64" },
-        { "newer-format", "checkpoint format 99, newer than this Hypha understands \\(2\\)" },
+        { "newer-format", "checkpoint format 99, newer than this Hypha understands \\(3\\)" },
         { "not-a-checkpoint", "is not a Hypha checkpoint" },
         { "missing", "no checkpoint here" },
     };
