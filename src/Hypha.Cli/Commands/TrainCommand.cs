@@ -28,6 +28,7 @@ public static class TrainCommand
             if (p.GetValue(resume))
             {
                 var path = p.GetValue(runDir) ?? throw HyphaException.Config("--resume needs --run DIR");
+                ResumeCheck.RefuseOthers(p, [.. options.All, outDir], options.Epochs, options.Device, options.Precision, options.Layout);
                 run = RunFolder.Open(path);
                 config = run.ReadConfig();
                 config = config with { Train = config.Train with {
