@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Hypha.Imaging;
 using Hypha.Runs;
 using Hypha.Training;
 using Spectre.Console;
@@ -44,6 +45,7 @@ public static class TrainCommand
             {
                 config = ThreadCap.Apply(options.Resolve(p, "thesis"));
                 if (config.Data.Images.Count == 0) throw HyphaException.Config("no images given: pass --images with a folder, files or a glob");
+                OwnOutputs.RefuseInside(p.GetValue(runDir) ?? p.GetValue(outDir) ?? "runs", config.Data.Images, p.GetValue(runDir) is not null ? "--run" : "--out");
                 if (p.GetValue(dryRun))
                 {
                     Console.WriteLine(ConfigJson.Serialize(config));

@@ -13,7 +13,8 @@ public static class DatasetBuilder
     public static PreparedData Build(DataOptions options, int seed, Action<string>? log = null, bool split = true)
     {
         options.Validate();
-        var (files, duplicates) = ImageFiles.ExpandUnique(options.Images);
+        var (files, duplicates) = ImageFiles.ExpandUnique(options.Images, out var ownOutputs);
+        foreach (var (folder, kind) in ownOutputs) log?.Invoke($"left out {folder}: {kind}, not microscopy");
         var pages = PageSelection.Parse(options.Pages);
         var images = new List<NormalizedImage>();
         var skipped = new List<BadImage>();

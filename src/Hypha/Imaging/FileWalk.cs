@@ -25,7 +25,7 @@ public static class FileWalk
     /// below the root are not entered. A folder reached again through a link is skipped; so is a file.
     /// </summary>
     public static IEnumerable<(string Path, string Real)> Files(string root, Func<string, bool> keep, ISet<string>? seenFiles = null,
-        int maxDepth = int.MaxValue)
+        int maxDepth = int.MaxValue, Action<string, string>? leftOut = null)
     {
         var seenDirs = new HashSet<string>(StringComparer.Ordinal);
         seenFiles ??= new HashSet<string>(StringComparer.Ordinal);
@@ -35,6 +35,7 @@ public static class FileWalk
         {
             var (dir, depth) = queue.Dequeue();
             if (!seenDirs.Add(RealPath(dir))) continue;
+            if (depth > 0 && OwnOutputs.Kind(dir) is { } kind) { leftOut?.Invoke(dir, kind); continue; } // Hypha's own outputs are not inputs
             var entries = Directory.EnumerateFileSystemEntries(dir, "*", OneLevel).Order(StringComparer.Ordinal).ToList();
             foreach (var e in entries)
             {
@@ -92,6 +93,19 @@ public static class FileWalk
             catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
         }
         return ManagedRealPath(full);
+    }
+
+    /// <summary><see cref="RealPath"/> of the nearest existing ancestor, with the missing rest appended (for a folder not made yet).</summary>
+    public static string RealPathOfMaybeMissing(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var rest = new Stack<string>();
+        while (!Directory.Exists(full) && !File.Exists(full) && Path.GetDirectoryName(full) is { } parent)
+        {
+            rest.Push(Path.GetFileName(full));
+            full = parent;
+        }
+        return Path.Combine([RealPath(full), .. rest]);
     }
 
     /// <summary>Resolves links component by component (Windows, or a libc without realpath).</summary>

@@ -15,13 +15,20 @@ public static class ImageFiles
     /// Folders are searched recursively for files with a known extension; files are taken as given (whatever their
     /// extension, so a misnamed file gets a clear read error); anything with * or ? is a glob. Each real file is listed
     /// once however many paths (links, a folder given twice) reach it, and links into a folder already walked are not
-    /// followed (<see cref="FileWalk"/>). Byte-identical files are left out: see <see cref="ExpandUnique"/>.
+    /// followed (<see cref="FileWalk"/>). Byte-identical files are left out: see <see cref="ExpandUnique(IEnumerable{string})"/>.
     /// </summary>
     public static IReadOnlyList<string> Expand(IEnumerable<string> inputs) => ExpandUnique(inputs).Files;
 
     /// <summary>As <see cref="Expand"/>, also returning the files left out because an earlier listed file has the same bytes.</summary>
-    public static (IReadOnlyList<string> Files, IReadOnlyList<DuplicateFile> Duplicates) ExpandUnique(IEnumerable<string> inputs)
+    public static (IReadOnlyList<string> Files, IReadOnlyList<DuplicateFile> Duplicates) ExpandUnique(IEnumerable<string> inputs) =>
+        ExpandUnique(inputs, out _);
+
+    /// <summary>As <see cref="ExpandUnique(IEnumerable{string})"/>, also returning the folders left out as Hypha's own outputs (<see cref="OwnOutputs"/>).</summary>
+    public static (IReadOnlyList<string> Files, IReadOnlyList<DuplicateFile> Duplicates) ExpandUnique(IEnumerable<string> inputs,
+        out IReadOnlyList<(string Folder, string Kind)> ownOutputs)
     {
+        var LeftOut = new List<(string, string)>();
+        ownOutputs = LeftOut;
         var found = new SortedDictionary<string, string>(StringComparer.Ordinal); // path as reached -> real path
         var seen = new HashSet<string>(StringComparer.Ordinal); // real paths
         foreach (var input in inputs)
@@ -40,7 +47,7 @@ public static class ImageFiles
             else if (Directory.Exists(input))
             {
                 var any = false;
-                foreach (var (f, real) in FileWalk.Files(input, IsImage))
+                foreach (var (f, real) in FileWalk.Files(input, IsImage, leftOut: (d, kind) => LeftOut.Add((d, kind))))
                 {
                     any = true;
                     if (seen.Add(real)) found[Path.GetFullPath(f)] = real;

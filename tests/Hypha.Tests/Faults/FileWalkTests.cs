@@ -88,7 +88,6 @@ public sealed class FileWalkTests : IDisposable
         var outDir = _tmp.Path("prepared");
         var r = Cli.Run("prepare", "--preset", "cpu", "--images", dir, "--chunk", "64", "--stride", "64", "--out", outDir);
         Assert.True(r.Code == 0, r.ToString());
-        Assert.Contains("the same bytes as", r.Out);
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "dataset.json")));
         Assert.Equal(5, json.RootElement.GetProperty("images").GetArrayLength());
         var skipped = json.RootElement.GetProperty("skipped").EnumerateArray()
