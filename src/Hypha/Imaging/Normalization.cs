@@ -21,6 +21,7 @@ public static class Normalization
     /// <summary>Normalizes one image. A constant image (no contrast) is an error: nothing can be learned from it.</summary>
     public static NormalizedImage Apply(RawImage image, NormalizeMode mode, double lowPercentile = 1.0, double highPercentile = 99.8)
     {
+        if (mode == NormalizeMode.Standardize) NoContrast.Check(image, lowPercentile, highPercentile); // the same "no contrast" as percentile
         var data = mode switch
         {
             NormalizeMode.Standardize => Standardize(image),
