@@ -52,6 +52,7 @@ public sealed class RunOptions
     public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = $"Also checkpoint every N steps inside an epoch (0: epoch ends only). {Defaults(c => c.Train.CheckpointEvery)}" };
     public Option<Precision?> Precision { get; } = EnumOption.Create<Precision>("--precision", $"fp32, or bf16: convolutions in bfloat16 on fp32 master weights, normalization statistics and loss in fp32 (about 2x faster on GPUs and on CPUs with AVX-512 BF16). {Defaults(c => c.Train.Precision)}");
     public Option<Layout?> Layout { get; } = EnumOption.Create<Layout>("--layout", $"auto (channels-last, the faster on CPU and CUDA); nchw; nhwc. {Defaults(c => c.Train.Layout)}");
+    public Option<double?> TimeLimit { get; } = new("--time-limit") { Description = $"Stop after this many minutes of training, with a checkpoint; continue later with --resume (0: no limit). {Defaults(c => c.Train.TimeLimit)}" };
     public Option<int?> LogEvery { get; } = new("--log-every") { Description = $"Write a metrics row every N steps. {Defaults(c => c.Train.LogEvery)}" };
 
     /// <summary>One option per model setting name over every registered family, with the families that take it.</summary>
@@ -80,7 +81,7 @@ public sealed class RunOptions
 
     public IEnumerable<Option> All => new Option[] { Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
         Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Epochs, Batch, Lr, LrSchedule, Augment, Seed, Device,
-        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery }.Concat(ModelSettings.Select(m => m.Option));
+        EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery, TimeLimit }.Concat(ModelSettings.Select(m => m.Option));
 
     public void AddTo(Command command)
     {
@@ -129,6 +130,7 @@ public sealed class RunOptions
             MaxBadSteps = p.GetValue(MaxBadSteps) ?? c.Train.MaxBadSteps,
             CheckpointEvery = p.GetValue(CheckpointEvery) ?? c.Train.CheckpointEvery,
             LogEvery = p.GetValue(LogEvery) ?? c.Train.LogEvery,
+            TimeLimit = p.GetValue(TimeLimit) ?? c.Train.TimeLimit,
             Precision = p.GetValue(Precision) ?? c.Train.Precision,
             Layout = p.GetValue(Layout) ?? c.Train.Layout,
         };

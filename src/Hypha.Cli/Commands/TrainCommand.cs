@@ -13,7 +13,7 @@ public static class TrainCommand
         var options = new RunOptions();
         var outDir = new Option<string>("--out") { Description = "Parent folder of new runs; each gets a numbered folder named from its config. Default: runs." };
         var runDir = new Option<string>("--run") { Description = "Exact run folder (new, or existing with --resume)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint, with its stored configuration (only --epochs, --device, --precision and --layout may change)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint (or from the start when it stopped before one), with its stored configuration (only --epochs, --device, --precision, --layout and --time-limit may change)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the resolved configuration and exit." };
         var cmd = new Command("train", "Train a model on image chunks; writes a run folder with config, checkpoints, metrics.csv, TensorBoard events, curves and grids.");
         options.AddTo(cmd);
@@ -34,7 +34,8 @@ public static class TrainCommand
                     Epochs = p.GetValue(options.Epochs) ?? config.Train.Epochs,
                     Device = p.GetValue(options.Device) ?? config.Train.Device,
                     Precision = p.GetValue(options.Precision) ?? config.Train.Precision,
-                    Layout = p.GetValue(options.Layout) ?? config.Train.Layout } };
+                    Layout = p.GetValue(options.Layout) ?? config.Train.Layout,
+                    TimeLimit = p.GetValue(options.TimeLimit) ?? config.Train.TimeLimit } };
                 config.Validated();
                 // Refuse before anything is written: the session rewrites config.json with these settings.
                 if (File.Exists(run.LastCheckpoint)) Trainer.EnsureResumable(Checkpoint.ReadHeader(run.LastCheckpoint), config.Train.Epochs);
@@ -49,8 +50,9 @@ public static class TrainCommand
                     return 0;
                 }
                 var explicitRun = p.GetValue(runDir);
-                if (explicitRun is not null && File.Exists(Path.Combine(explicitRun, "config.json")))
-                    throw new HyphaException(ExitCode.OutputError, "already holds a run; pass --resume to continue it or choose another folder", explicitRun);
+                // A folder whose run stopped before its first checkpoint holds nothing worth keeping: it is reused.
+                if (explicitRun is not null && File.Exists(Path.Combine(explicitRun, "checkpoints", "last.ckpt")))
+                    throw new HyphaException(ExitCode.OutputError, "already holds a trained run; pass --resume to continue it or choose another folder", explicitRun);
                 run = explicitRun is not null ? RunFolder.At(explicitRun) : RunFolder.CreateUnder(p.GetValue(outDir) ?? "runs", config);
             }
             if (p.GetValue(dryRun))
@@ -76,6 +78,8 @@ public static class TrainCommand
         AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen" +
                                (val.Length > 0 ? $"; validation {Markup.Escape(val)}" : "") +
                                (result.SkippedSteps > 0 ? $"; {result.SkippedSteps} NaN/Inf steps skipped" : ""));
+        if (result.TimeLimitReached)
+            AnsiConsole.MarkupLine($"[yellow]stopped at the time limit ({config.Train.TimeLimit:G4} min) with a checkpoint; continue with hypha train --run {Markup.Escape(run.Root)} --resume[/]");
         AnsiConsole.MarkupLine($"peak host memory {Torch.PeakMemory.HostMiB():F0} MiB");
         AnsiConsole.MarkupLine($"curves in {Markup.Escape(run.PlotsDir)}, grids in {Markup.Escape(run.GridsDir)}, TensorBoard: tensorboard --logdir {Markup.Escape(run.EventsDir)}");
         return 0;

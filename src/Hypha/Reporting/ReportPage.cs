@@ -45,7 +45,8 @@ public static class ReportPage
         Curves(h, c);
         Figure(h, "reconstructions", "Reconstructions", c.Reconstructions, c.Lacks.GetValueOrDefault("reconstructions", "No checkpoint, so no reconstructions."));
         Figure(h, "samples", "Samples", c.Samples, "No checkpoint, so no samples.");
-        if (c.SampleHistory is not null) Figure(h, "sample-history", "Samples through training", c.SampleHistory, "");
+        Figure(h, "sample-history", "Samples through training", c.SampleHistory,
+            "Training kept fewer than two per-epoch sample grids (grids/history/), so there is nothing to compare yet.");
         if (c.Trajectory is not null) Figure(h, "trajectory", "Denoising trajectory", c.Trajectory, "");
         Figure(h, "interpolations", "Latent interpolations", c.Interpolations, c.Lacks.GetValueOrDefault("interpolations", "No checkpoint, so no interpolations."));
         Metrics(h, c);

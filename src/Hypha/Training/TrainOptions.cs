@@ -64,6 +64,9 @@ public sealed record TrainOptions
     public double GradClip { get; init; }
     /// <summary>Stop after this many NaN or Inf losses in a row (each such step is skipped); default 20.</summary>
     public int MaxBadSteps { get; init; } = 20;
+    /// <summary>Stop after this many minutes of training in this process (checkpointed, resumable with --resume, as a
+    /// cluster job's time limit wants); 0 (default) trains until the epochs are done.</summary>
+    public double TimeLimit { get; init; }
     /// <summary>Write a metrics row every this many steps; default 20.</summary>
     public int LogEvery { get; init; } = 20;
     /// <summary>Also checkpoint every this many steps inside an epoch; 0 (default) checkpoints at epoch ends only.</summary>
@@ -93,6 +96,7 @@ public sealed record TrainOptions
         if (MaxBadSteps < 1) throw HyphaException.Config($"max bad steps must be at least 1 (got {MaxBadSteps})");
         if (LogEvery < 1) throw HyphaException.Config($"log interval must be at least 1 (got {LogEvery})");
         if (CheckpointEvery < 0) throw HyphaException.Config($"checkpoint interval cannot be negative (got {CheckpointEvery})");
+        if (!(TimeLimit >= 0) || double.IsInfinity(TimeLimit)) throw HyphaException.Config($"time limit must be 0 (none) or a positive number of minutes (got {TimeLimit})");
         Torch.DeviceSelector.Validate(Device);
     }
 }

@@ -8,7 +8,11 @@ namespace Hypha.Training;
 
 /// <summary>The result of a training call.</summary>
 /// <param name="LastValidation">The last epoch's validation terms (empty when no epoch ended in this call).</param>
-public sealed record TrainResult(int EpochsDone, long ImagesSeen, int SkippedSteps, IReadOnlyDictionary<string, double> LastValidation, bool Complete);
+public sealed record TrainResult(int EpochsDone, long ImagesSeen, int SkippedSteps, IReadOnlyDictionary<string, double> LastValidation, bool Complete)
+{
+    /// <summary>True when <see cref="TrainOptions.TimeLimit"/> stopped training (a checkpoint was written).</summary>
+    public bool TimeLimitReached { get; init; }
+}
 
 /// <summary>
 /// The training loop: resumes (or starts) a run, then for each epoch runs <see cref="TrainingStep"/>s over the
@@ -82,6 +86,12 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                 {
                     checkpoints.Save(position, complete: false);
                     throw new OperationCanceledException("training interrupted; checkpoint written", cancel);
+                }
+                if (t.TimeLimit > 0 && clock.Elapsed.TotalMinutes >= t.TimeLimit && position.StepInEpoch < steps)
+                {
+                    if (window.Count > 0) Emit(window.Drain(position, "train", Ips(), clock));
+                    checkpoints.Save(position, complete: false);
+                    return new TrainResult(position.Epoch, position.ImagesSeen, position.SkippedSteps, lastVal, Complete: false) { TimeLimitReached = true };
                 }
                 if (checkpoints.DueInside(position.StepInEpoch, steps)) checkpoints.Save(position, complete: false);
             }
