@@ -79,6 +79,10 @@ public abstract class ModelDescriptor
     /// <summary>The part of a run folder's name after the chunk size, e.g. <c>l256</c>; default empty.</summary>
     public virtual string FolderTag(ModelOptions options) => "";
 
+    /// <summary>Sampler settings for the previews training draws after every epoch (grids/samples.png); default the
+    /// model's own. A family whose sampling is slow (many denoising steps) may preview with fewer.</summary>
+    public virtual SamplerSettings PreviewSettings => new();
+
     /// <summary>Default <see cref="OptimizerPreference.FlatAdam"/>.</summary>
     public virtual OptimizerPreference Optimizer => OptimizerPreference.FlatAdam;
 

@@ -53,11 +53,15 @@ public sealed class GridsObserver(TensorBoardObserver? tensorBoard = null) : ITr
         return ImageGrid.SideBySide(x, xhat, columns: 5).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Samples from the fixed grid seed (the run's seed + 12345) as an 8-column [C, H, W] grid.</summary>
+    /// <summary>Samples from the fixed grid seed (the run's seed + 12345), with the family's preview settings, as an
+    /// 8-column [C, H, W] grid.</summary>
     public static Tensor SampleGrid(IGenerativeModel model, TrainingContext context, int samples)
     {
         using var scope = NewDisposeScope();
-        var images = model.Sample(new SampleRequest(samples, context.Config.Train.Seed + 12345) { Device = context.Device });
+        var images = model.Sample(new SampleRequest(samples, context.Config.Train.Seed + 12345)
+        {
+            Device = context.Device, Settings = context.Descriptor.PreviewSettings,
+        });
         return ImageGrid.Tile(images, columns: 8).MoveToOuterDisposeScope();
     }
 
