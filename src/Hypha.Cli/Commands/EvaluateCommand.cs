@@ -13,8 +13,8 @@ public static class EvaluateCommand
     public static Command Create()
     {
         var run = new Option<string>("--run") { Description = "A trained run folder (with checkpoints/last.ckpt).", Required = true };
-        var metrics = new Option<string>("--metrics") { Description = "Comma-separated metric names: psnr, ssim, iwae_bits_per_dim, swd, ms_ssim, fd_resnet18, kid, precision, recall, density, coverage, memorization. Default: all." };
-        var samples = new Option<int>("--samples") { Description = "Samples drawn from the prior (0: as many as half the test chunks used, which the metrics want). Default: 0.", DefaultValueFactory = _ => 0 };
+        var metrics = new Option<string>("--metrics") { Description = $"Comma-separated metric names: {string.Join(", ", MetricRegistry.Keys)}. Default: all the model can be scored on." };
+        var samples = new Option<int>("--samples") { Description = "Samples drawn from the model (0: as many as half the test chunks used, which the metrics want). Default: 0.", DefaultValueFactory = _ => 0 };
         var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per test image for the likelihood bound. Default: 64.", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "Seed of subsets, test halves, latent draws and metric internals. Default: 0.", DefaultValueFactory = _ => 0 };
         var trainLimit = new Option<int>("--train-limit") { Description = "Training chunks (seeded random subset) searched for each sample's nearest neighbour (0: all). Default: 2000.", DefaultValueFactory = _ => 2000 };
@@ -27,6 +27,8 @@ public static class EvaluateCommand
             "floor; appends one JSON line to RUN/metrics.jsonl and writes the closest sample/training pairs to RUN/evaluation/. " +
             "The defaults take a few minutes on a CPU for the cpu preset.")
             { run, metrics, samples, iwaeK, seed, trainLimit, testLimit, device, threads };
+        var sampler = new SamplerOptions();
+        sampler.AddTo(cmd);
         cmd.SetAction(p => CliApp.Guard(_ =>
         {
             var folder = RunFolder.Open(p.GetValue(run)!);
@@ -34,7 +36,7 @@ public static class EvaluateCommand
             {
                 Metrics = p.GetValue(metrics)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Samples = p.GetValue(samples), IwaeK = p.GetValue(iwaeK), Seed = p.GetValue(seed),
-                TrainLimit = p.GetValue(trainLimit), TestLimit = p.GetValue(testLimit),
+                TrainLimit = p.GetValue(trainLimit), TestLimit = p.GetValue(testLimit), Sampler = sampler.Resolve(p),
             }.Validated();
             using var registry = MetricRegistry.CreateDefault();
             RunEvaluation.ResolveMetrics(registry, options.Metrics); // fail on a bad name before loading anything
@@ -43,7 +45,8 @@ public static class EvaluateCommand
             if (p.GetValue(threads) is { } t && t > 0) TorchSharp.torch.set_num_threads(t);
             var result = RunEvaluation.Run(session, options, registry,
                 log: m => AnsiConsole.MarkupLine(Markup.Escape(m)),
-                progress: r => AnsiConsole.MarkupLine($"  {Markup.Escape(r.Name)} {Format(r.Value)} (floor {Format(r.Floor)})"));
+                progress: r => AnsiConsole.MarkupLine($"  {Markup.Escape(r.Name)} {Format(r.Value)} (floor {Format(r.Floor)})"),
+                sampleProgress: k => Console.Write($"\r  sampled {k}"));
             Print(result.Record);
             AnsiConsole.MarkupLine($"appended to {Markup.Escape(result.MetricsPath)}" +
                                    (result.ArtifactsDir is null ? "" : $"; closest pairs in {Markup.Escape(result.ArtifactsDir)}"));

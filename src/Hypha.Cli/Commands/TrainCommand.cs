@@ -68,11 +68,14 @@ public static class TrainCommand
         AnsiConsole.MarkupLine($"run folder [bold]{Markup.Escape(run.Root)}[/]");
         using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
         PrepareCommand.Report(session.Data, config.Data);
-        AnsiConsole.MarkupLine($"model {EnumOption.Spell(config.Model.Kind)} width {config.Model.Width} latent {config.Model.Latent} " +
+        AnsiConsole.MarkupLine($"model {config.Model.Kind} ({Markup.Escape(config.Model.Descriptor.Architecture(config.Model))}, " +
+                               $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters) " +
                                $"on {session.Device}; {config.Train.Epochs} epochs, batch {config.Train.Batch}, lr {config.Train.Lr}");
         var result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
-        AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen, validation loss {result.LastValLoss:G5}, " +
-                               $"PSNR {result.LastValPsnr:F2} dB{(result.SkippedSteps > 0 ? $", {result.SkippedSteps} NaN/Inf steps skipped" : "")}");
+        var val = string.Join(", ", result.LastValidation.Select(kv => $"{kv.Key} {kv.Value:G5}"));
+        AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen" +
+                               (val.Length > 0 ? $"; validation {Markup.Escape(val)}" : "") +
+                               (result.SkippedSteps > 0 ? $"; {result.SkippedSteps} NaN/Inf steps skipped" : ""));
         AnsiConsole.MarkupLine($"peak host memory {Torch.PeakMemory.HostMiB():F0} MiB");
         AnsiConsole.MarkupLine($"curves in {Markup.Escape(run.PlotsDir)}, grids in {Markup.Escape(run.GridsDir)}, TensorBoard: tensorboard --logdir {Markup.Escape(run.EventsDir)}");
         return 0;

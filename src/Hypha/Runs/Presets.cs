@@ -1,5 +1,6 @@
 using Hypha.Data;
 using Hypha.Models;
+using Hypha.Models.ProgressiveVae;
 using Hypha.Training;
 
 namespace Hypha.Runs;
@@ -12,7 +13,7 @@ public static class Presets
     {
         Preset = "thesis",
         Data = new DataOptions { Chunk = 224, Stride = 16 },
-        Model = new ModelOptions { Width = 64, Latent = 256 },
+        Model = new VaeOptions { Width = 64, Latent = 256 },
         Train = new TrainOptions { Epochs = 90, Batch = 64, Lr = 5e-4 },
     };
 
@@ -26,8 +27,8 @@ public static class Presets
     {
         Preset = "cpu",
         Data = new DataOptions { Chunk = 64, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
-        Model = new ModelOptions { Width = 16, Latent = 64 },
-        Train = new TrainOptions { Epochs = 30, Batch = 16, Lr = 2e-3, KlWarmup = 4096, EpochSize = 2048, ValLimit = 256 },
+        Model = new VaeOptions { Width = 16, Latent = 64, KlWarmup = 4096 },
+        Train = new TrainOptions { Epochs = 30, Batch = 16, Lr = 2e-3, EpochSize = 2048, ValLimit = 256 },
     };
 
     /// <summary>
@@ -38,7 +39,7 @@ public static class Presets
     {
         Preset = "provae",
         Data = new DataOptions { Chunk = 224, Stride = 16 },
-        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 64, Latent = 256, Progressive = new() { EpochsPerStage = 30 } },
+        Model = new ProVaeOptions { Width = 64, Latent = 256, Progressive = new() { EpochsPerStage = 30 } },
         Train = new TrainOptions { Epochs = 180, Batch = 64, Lr = 5e-4 },
     };
 
@@ -51,7 +52,7 @@ public static class Presets
     {
         Preset = "provae-cpu",
         Data = new DataOptions { Chunk = 56, Stride = 16 },
-        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 16, Latent = 128, Progressive = new() { EpochsPerStage = 3, PixelNorm = false, EqualizedLr = false } },
+        Model = new ProVaeOptions { Width = 16, Latent = 128, Progressive = new() { EpochsPerStage = 3, PixelNorm = false, EqualizedLr = false } },
         Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 1e-3, EpochSize = 2048, ValLimit = 256 },
     };
 
@@ -62,6 +63,10 @@ public static class Presets
         ["provae"] = Provae,
         ["provae-cpu"] = ProvaeCpu,
     };
+
+    /// <summary>Every preset as "name (chunk, model, epochs)", for help texts.</summary>
+    public static string Describe() => string.Join(", ", All.Select(kv =>
+        $"{kv.Key} ({kv.Value.Data.Chunk} chunks, {kv.Value.Model.Kind} {kv.Value.Model.Descriptor.Architecture(kv.Value.Model)}, {kv.Value.Train.Epochs} epochs)"));
 
     public static RunConfig Get(string name) =>
         All.TryGetValue(name.Trim().ToLowerInvariant(), out var preset)

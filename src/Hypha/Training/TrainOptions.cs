@@ -41,12 +41,8 @@ public sealed record TrainOptions
     public int Batch { get; init; } = 64;
     /// <summary>Adam learning rate; default 5e-4 (thesis).</summary>
     public double Lr { get; init; } = 5e-4;
-    /// <summary>Weight of the KL term; default 1 (a plain VAE).</summary>
-    public double Beta { get; init; } = 1.0;
-    /// <summary>Raise the KL weight linearly from 0 to <see cref="Beta"/> over this many training images, so the encoder
-    /// starts using its latent before the KL term can switch it off (posterior collapse); 0 (default, the thesis) starts at
-    /// full weight. Derived from images seen, so a resumed run continues the ramp where it stopped.</summary>
-    public long KlWarmup { get; init; }
+    /// <summary>Label-preserving augmentation of training batches; default <see cref="Data.Augment.None"/> (the thesis).</summary>
+    public Data.Augment Augment { get; init; } = Data.Augment.None;
 
     /// <summary>Default <see cref="LrSchedule.Constant"/>.</summary>
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant;
@@ -56,8 +52,6 @@ public sealed record TrainOptions
         ? Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, (double)imagesSeen / totalImages)))
         : Lr;
 
-    /// <summary>The KL weight after <paramref name="imagesSeen"/> training images.</summary>
-    public double BetaAt(long imagesSeen) => KlWarmup <= 0 ? Beta : Beta * Math.Min(1.0, (double)imagesSeen / KlWarmup);
     /// <summary>Seeds the split, the data order, initialization and sampling; default 0.</summary>
     public int Seed { get; init; }
     /// <summary>auto (CUDA if available), cpu, cuda or cuda:N; default auto.</summary>
@@ -93,8 +87,6 @@ public sealed record TrainOptions
         if (Epochs < 0) throw HyphaException.Config($"epochs cannot be negative (got {Epochs})");
         if (Batch < 1) throw HyphaException.Config($"batch must be at least 1 (got {Batch})");
         if (!(Lr > 0) || double.IsInfinity(Lr)) throw HyphaException.Config($"learning rate must be positive (got {Lr})");
-        if (!(Beta >= 0) || double.IsInfinity(Beta)) throw HyphaException.Config($"beta must be zero or positive (got {Beta})");
-        if (KlWarmup < 0) throw HyphaException.Config($"KL warm-up cannot be negative (got {KlWarmup})");
         if (EpochSize < 0) throw HyphaException.Config($"epoch size cannot be negative (got {EpochSize})");
         if (Threads < 0) throw HyphaException.Config($"threads cannot be negative (got {Threads})");
         if (GradClip < 0) throw HyphaException.Config($"gradient clip cannot be negative (got {GradClip})");

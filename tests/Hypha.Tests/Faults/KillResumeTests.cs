@@ -30,7 +30,7 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
     static Dictionary<string, float[]> Weights(string run)
     {
         var config = RunFolder.Open(run).ReadConfig();
-        using var model = ModelFactory.Create(config.Model, 1, config.Data.Chunk);
+        using var model = config.Model.Descriptor.Create(config.Model, 1, config.Data.Chunk);
         Checkpoint.Load(Ckpt(run), model, config.Model, 1, config.Data.Chunk, optimizer: null);
         return model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());
     }
