@@ -14,6 +14,7 @@ public static class ModelRegistry
     {
         Register(new ResNetVae.ResNetVaeDescriptor());
         Register(new ProgressiveVae.ProgressiveVaeDescriptor());
+        Register(new Diffusion.DiffusionDescriptor());
     }
 
     /// <summary>Every registered family, in registration order.</summary>
