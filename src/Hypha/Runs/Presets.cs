@@ -1,5 +1,6 @@
 using Hypha.Data;
 using Hypha.Models;
+using Hypha.Models.Diffusion;
 using Hypha.Models.ProgressiveVae;
 using Hypha.Training;
 
@@ -56,12 +57,45 @@ public static class Presets
         Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 1e-3, EpochSize = 2048, ValLimit = 256 },
     };
 
+    /// <summary>
+    /// The diffusion model on a CPU: 64 chunks at stride 16 with percentile normalization (as cpu), the default U-Net
+    /// (width 16, channel multipliers 1,2,2,4, two residual blocks per level, attention at 8x8: about 1.1 M parameters),
+    /// v-prediction on a cosine schedule, EMA 0.999, batch 32, Adam 5e-4 with the gradient norm clipped at 1 (as DDPM
+    /// implementations do), dihedral augmentation (microscopy has no preferred orientation: 8x the distinct chunks), 12
+    /// epochs of 4,096 chunks. Sized so that training and <c>hypha evaluate</c> fit in about 20 minutes on 2 cores
+    /// (docs/evaluation-amf.md). <c>hypha demo --model diffusion</c> uses it.
+    /// </summary>
+    public static RunConfig DiffusionCpu { get; } = new()
+    {
+        Preset = "diffusion-cpu",
+        Data = new DataOptions { Chunk = 64, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
+        Model = new DiffusionOptions(),
+        Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 5e-4, GradClip = 1, EpochSize = 4096, ValLimit = 256, Augment = Augment.Dihedral },
+    };
+
+    /// <summary>
+    /// The diffusion model on a GPU: 128 chunks at stride 16, width 64 with channel multipliers 1,2,2,4,4 (five levels,
+    /// 128 down to 8) and attention at 16 and 8, EMA 0.9999, batch 64, Adam 2e-4 (DDPM's), gradient clip 1, dihedral
+    /// augmentation, 100 epochs. 128 rather than the thesis's 224: a U-Net's cost grows with the pixels and its
+    /// attention with their square, 128 already holds a root's width and its hyphae, and whole micrographs come from
+    /// joint denoising of overlapping chunks rather than from bigger ones. Not yet run on a GPU (docs/gpu.md).
+    /// </summary>
+    public static RunConfig Diffusion { get; } = new()
+    {
+        Preset = "diffusion",
+        Data = new DataOptions { Chunk = 128, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
+        Model = new DiffusionOptions { Width = 64, ChannelMult = [1, 2, 2, 4, 4], AttentionResolutions = [16, 8], EmaDecay = 0.9999 },
+        Train = new TrainOptions { Epochs = 100, Batch = 64, Lr = 2e-4, GradClip = 1, Augment = Augment.Dihedral },
+    };
+
     public static IReadOnlyDictionary<string, RunConfig> All { get; } = new Dictionary<string, RunConfig>
     {
         ["thesis"] = Thesis,
         ["cpu"] = Cpu,
         ["provae"] = Provae,
         ["provae-cpu"] = ProvaeCpu,
+        ["diffusion"] = Diffusion,
+        ["diffusion-cpu"] = DiffusionCpu,
     };
 
     /// <summary>Every preset as "name (chunk, model, epochs)", for help texts.</summary>

@@ -49,6 +49,10 @@ public sealed class DiffusionDescriptor : ModelDescriptor<DiffusionOptions>
 
     protected override string FolderTag(DiffusionOptions o) => $"w{o.Width}";
 
+    /// <summary>Epoch previews with 25 DDIM steps instead of the run's 50: half the cost, and the grids still show how
+    /// the samples form.</summary>
+    public override SamplerSettings PreviewSettings => new() { Steps = 25 };
+
     public override OptimizerPreference Optimizer => OptimizerPreference.FlatAdam;
 
     public override bool ChannelsLastWeights => true;
