@@ -47,6 +47,7 @@ public static class ReportPage
         Figure(h, "samples", "Samples", c.Samples, "No checkpoint, so no samples.");
         Figure(h, "interpolations", "Latent interpolations", c.Interpolations, "No checkpoint, so no interpolations.");
         Metrics(h, c);
+        SamplesFolderSection.Render(h, c);
         Memorization(h, c);
         h.Append("<p class=\"sub\">Made by <code>hypha report</code>. Metric definitions: docs/metrics.md in the Hypha repository.</p>\n</body></html>\n");
         return h.ToString();
