@@ -19,7 +19,7 @@ public static class BaselineCommand
         var format = EnumOption.Create<BaselineFormat>("--format", "png8: 8-bit PNG; tiff16: 16-bit TIFF; tiff32: 32-bit float TIFF (exact values). Default: png8.");
         var trainLimit = new Option<int>("--train-limit") { Description = "Training chunks to pick from: the subset hypha evaluate searches for the same --seed and --train-limit (0: all). Default: 2000.", DefaultValueFactory = _ => 2000 };
         var testLimit = new Option<int>("--test-limit") { Description = "For --kind test: test chunks used, as hypha evaluate --test-limit. Default: 1000.", DefaultValueFactory = _ => 1000 };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a folder that already holds files." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Allow writing into a folder that already holds files; an earlier baseline's baseline_* images there are deleted first." };
         var cmd = new Command("baseline",
             "Write a folder of baseline images made from a run's own chunks (flips, copies of training chunks, or the test half), " +
             "to score with hypha evaluate --run RUN --samples FOLDER beside the model.")

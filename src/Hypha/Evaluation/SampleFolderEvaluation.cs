@@ -80,9 +80,9 @@ public static class SampleFolderEvaluation
         if (index.Test.Count < 4) throw new HyphaException(ExitCode.BadInput, $"the run's test part holds {index.Test.Count} chunks; evaluation needs at least 4", run.Root);
         if (index.Train.Count == 0) throw new HyphaException(ExitCode.BadInput, "the run's training part is empty", run.Root);
 
-        using var scope = NewDisposeScope();
         var images = SampleFolder.Read(folder, readOptions, log);
-        var samples = images.Images.MoveToOuterDisposeScope();
+        using var samples = images.Images;
+        using var scope = NewDisposeScope();
         log?.Invoke($"read {samples.shape[0]:N0} images from {images.Files.Count:N0} files in {images.Folder}" +
                     (images.Skipped.Count > 0 ? $" ({images.Skipped.Count} skipped)" : "") + (images.Resized > 0 ? $", {images.Resized} resized" : ""));
         var trainRefs = data.TrainSubset(options.TrainLimit, options.Seed);

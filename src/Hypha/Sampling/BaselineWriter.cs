@@ -60,7 +60,7 @@ public static class BaselineWriter
     /// <summary>
     /// Writes <paramref name="count"/> images (ignored for <see cref="BaselineKind.Test"/>, which writes all of half B)
     /// as baseline_000000.EXT... into <paramref name="outDir"/>. Seeded by <paramref name="seed"/>; a non-empty folder
-    /// is refused unless <paramref name="overwrite"/>. Returns the files written.
+    /// is refused unless <paramref name="overwrite"/>, which first deletes the baseline_* images already there (other files stay). Returns the files written.
     /// </summary>
     public static IReadOnlyList<string> Write(RunFolder run, BaselineKind kind, int count, string outDir, int seed = 0,
         BaselineFormat format = BaselineFormat.Png8, int trainLimit = 2000, int testLimit = 1000, bool overwrite = false,
@@ -73,6 +73,8 @@ public static class BaselineWriter
             throw new HyphaException(ExitCode.BadCheckpoint, "has no config.json: not a Hypha run folder", run.Root);
         OutputFolder.Prepare(outDir, overwrite); // refuse before reading the images
         using var data = RunData.Open(run, log);
+        // A samples folder is scored whole: with --overwrite, an earlier baseline's images go, so none is left mixed in.
+        foreach (var old in Directory.EnumerateFiles(outDir, "baseline_*").Where(ImageFiles.IsImage).ToList()) File.Delete(old);
         using var output = OutputFolder.Begin(outDir, overwrite: true);
         using var scope = NewDisposeScope();
         Tensor images;
