@@ -72,6 +72,9 @@ public static class SampleFolderEvaluation
         var names = RunEvaluation.ResolveMetrics(registry, options.Metrics);
         if (!File.Exists(run.ConfigPath))
             throw new HyphaException(ExitCode.BadCheckpoint, "has no config.json: not a Hypha run folder", run.Root);
+        var full = Path.GetFullPath(folder);
+        if (!Directory.Exists(full)) // before the run's images are read
+            throw HyphaException.Input(full, File.Exists(full) ? "is a file; --samples takes a folder of images" : "no such folder");
         using var data = RunData.Open(run, log);
         var config = data.Config;
         readOptions ??= new SampleFolderOptions { Size = config.Data.Chunk, Channels = config.Data.Channels };
