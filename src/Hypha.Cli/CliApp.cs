@@ -20,6 +20,7 @@ public static class CliApp
             DemoCommand.Create(),
             EvaluateCommand.Create(),
             ReportCommand.Create(),
+            BaselineCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -37,10 +37,12 @@ public sealed record ReportContent
     public IReadOnlyDictionary<string, string> Lacks { get; init; } = new Dictionary<string, string>();
     /// <summary>Latent interpolations between real test chunks.</summary>
     public ReportFigure? Interpolations { get; init; }
-    /// <summary>The latest line of metrics.jsonl; null when the run was never evaluated.</summary>
+    /// <summary>The latest line of metrics.jsonl of the model itself (not of a samples folder); null when the run was never evaluated.</summary>
     public EvaluationRecord? Evaluation { get; init; }
     /// <summary>Set when the evaluation is of an older checkpoint than the pictures: says so.</summary>
     public string? EvaluationNote { get; init; }
     /// <summary>The memorization check's closest sample / training pairs, closest first.</summary>
     public IReadOnlyList<ReportPair> ClosestPairs { get; init; } = [];
+    /// <summary>The latest <c>hypha evaluate --samples FOLDER</c> line of each folder, shown beside the model's numbers.</summary>
+    public IReadOnlyList<EvaluationRecord> SampleFolderEvaluations { get; init; } = [];
 }

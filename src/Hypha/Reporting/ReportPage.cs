@@ -9,7 +9,8 @@ namespace Hypha.Reporting;
 /// Renders a <see cref="ReportContent"/> as one self-contained HTML page: images embedded as data URIs, styles
 /// inline, no scripts and no external resources, so the file can be mailed or archived and opens anywhere.
 /// Sections (element ids): summary, config, dataset, curves, reconstructions, samples, interpolations, metrics
-/// (table id metrics-table, one row of class metric-row per metric), memorization.
+/// (table id metrics-table, one row of class metric-row per metric), samples-folders (only when a samples folder was
+/// evaluated; table id samples-folders-table, see <see cref="SamplesFolderSection"/>), memorization.
 /// </summary>
 public static class ReportPage
 {
@@ -50,6 +51,7 @@ public static class ReportPage
         if (c.Trajectory is not null) Figure(h, "trajectory", "Denoising trajectory", c.Trajectory, "");
         Figure(h, "interpolations", "Latent interpolations", c.Interpolations, c.Lacks.GetValueOrDefault("interpolations", "No checkpoint, so no interpolations."));
         Metrics(h, c);
+        SamplesFolderSection.Render(h, c);
         Memorization(h, c);
         h.Append("<p class=\"sub\">Made by <code>hypha report</code>. Metric definitions: docs/metrics.md in the Hypha repository.</p>\n</body></html>\n");
         return h.ToString();

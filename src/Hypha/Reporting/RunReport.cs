@@ -37,6 +37,7 @@ public static class RunReport
         var configJson = File.ReadAllText(run.ConfigPath);
         var curves = Curves(run, run.ReadConfig().Model.Descriptor);
         var (record, note, pairs) = LatestEvaluation(run);
+        var folderEvaluations = SampleFolderEvaluations(run);
 
         using var session = TrainingSession.OpenTrained(run, device, log);
         var header = Checkpoint.ReadHeader(run.LastCheckpoint);
@@ -119,6 +120,7 @@ public static class RunReport
             Evaluation = record,
             EvaluationNote = note,
             ClosestPairs = pairs,
+            SampleFolderEvaluations = folderEvaluations,
         };
     }
 
@@ -188,8 +190,9 @@ public static class RunReport
         {
             throw new HyphaException(ExitCode.BadCheckpoint, $"cannot be read: {e.Message}", path, e);
         }
-        if (all.Count == 0) return (null, null, []);
-        var record = all[^1];
+        // Lines of hypha evaluate --samples FOLDER are not the model's: SampleFolderEvaluations shows them.
+        var record = SamplesFolderSection.Latest(all).Model;
+        if (record is null) return (null, null, []);
         var pairs = new List<ReportPair>();
         var memo = record.Metrics.FirstOrDefault(m => m.ClosestPairs is { Count: > 0 });
         if (memo is not null && record.Context.TryGetValue(RunEvaluation.ArtifactsKey, out var rel))
@@ -198,6 +201,12 @@ public static class RunReport
             pairs.AddRange(images.Select((p, i) => new ReportPair(p.Sample, p.Train, memo.ClosestPairs![i].Distance)));
         }
         return (record, null, pairs);
+    }
+
+    static IReadOnlyList<EvaluationRecord> SampleFolderEvaluations(RunFolder run)
+    {
+        var path = RunEvaluation.MetricsPath(run);
+        return File.Exists(path) ? SamplesFolderSection.Latest(MetricsJsonl.ReadAll(path)).Folders : [];
     }
 
     static List<ChunkRef> Spread(IReadOnlyList<ChunkRef> chunks, int n) =>
