@@ -36,6 +36,11 @@ if (a.Mode == "pack")
     Console.WriteLine(JsonSerializer.Serialize(new { pack = a.Out, images = data.Images.Count, bytes = new FileInfo(a.Out).Length }));
     return;
 }
+if (a.Mode == "diffusion")
+{
+    DiffusionBench.Run(a, config, data, device);
+    return;
+}
 var result = new Dictionary<string, object>
 {
     ["tool"] = "hypha", ["torchsharp"] = typeof(torch).Assembly.GetName().Version!.ToString(), ["libtorch"] = torch.__version__,

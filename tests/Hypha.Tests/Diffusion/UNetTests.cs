@@ -45,6 +45,23 @@ public class DiffusionUNetTests
         Assert.DoesNotContain(net.named_parameters(), p => p.name == "down.1.res.1.skip.weight");
     }
 
+    /// <summary>docs/model-diffusion.md's parameter table is the network's state dict, key for key, shape for shape, in order.</summary>
+    [Fact]
+    public void DocsListEveryParameter()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Hypha.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        var rows = File.ReadAllLines(Path.Combine(dir!.FullName, "docs", "model-diffusion.md"))
+            .Where(l => l.StartsWith("| `"))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Select(c => (Key: c[0].Trim('`'), Shape: c[1]))
+            .ToList();
+        using var net = new UNet(new UNetSpec(1, 64, 16, [1, 2, 2, 4], 2, [8]));
+        var actual = net.state_dict().Select(kv => (Key: kv.Key, Shape: "[" + string.Join(", ", kv.Value.shape) + "]")).ToList();
+        Assert.Equal(actual, rows);
+    }
+
     internal const long DocumentedDefaultParameters = 1_145_313;
 
     [Fact]

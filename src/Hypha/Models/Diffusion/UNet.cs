@@ -16,12 +16,14 @@ namespace Hypha.Models.Diffusion;
 /// </summary>
 public sealed class UNet : Module<Tensor, Tensor, Tensor>
 {
-    readonly AutocastConv2d conv_in, conv_out;
+    // Declared in forward order: RegisterComponents registers fields in declaration order, which is the state dict's.
+    readonly AutocastConv2d conv_in;
     readonly TimeMlp time_mlp;
     readonly ModuleList<DownLevel> down;
     readonly Mid mid;
     readonly ModuleList<UpLevel> up;
     readonly GroupNorm32 norm_out;
+    readonly AutocastConv2d conv_out;
     readonly int _width;
 
     public UNetSpec Spec { get; }
