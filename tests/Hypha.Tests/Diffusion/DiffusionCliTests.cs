@@ -28,15 +28,9 @@ public sealed class DiffusionCliTests(ITestOutputHelper log) : IDisposable
         "--threads", "1", "--device", "cpu", "--sample-steps", "4", "--run", run, .. extra.Contains("--epochs") ? extra : ["--epochs", "2", .. extra],
     ];
 
-    static string Ckpt(string run) => Path.Combine(run, "checkpoints", "last.ckpt");
+    static string Ckpt(string run) => RunCheckpoint.Path(run);
 
-    static Dictionary<string, float[]> Weights(string run)
-    {
-        var config = RunFolder.Open(run).ReadConfig();
-        using var model = config.Model.Descriptor.Create(config.Model, 1, config.Data.Chunk);
-        Checkpoint.Load(Ckpt(run), model, config.Model, 1, config.Data.Chunk, optimizer: null);
-        return model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());
-    }
+    static Dictionary<string, float[]> Weights(string run) => RunCheckpoint.Weights(run);
 
     [Fact]
     public void Diffusion_trains_samples_evaluates_and_reports_through_the_CLI()
