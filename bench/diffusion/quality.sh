@@ -8,12 +8,12 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 BUDGET=${BUDGET:-15}
 DATA=${DATA:-/work/shared/data/amf_ink_roots}
-WORK=${WORK:-/tmp/hypha-quality}
+WORK=${WORK:-$repo/out/quality}   # under the checkout: the PyTorch chroot sees only the repository and the data
 OUT=${OUT:-$repo/bench/results/diffusion-quality}
 PT=${PT:-"$repo/bench/pytorch/setup-trixie-chroot.sh run"}
 HYPHA="$repo/hypha"
 mkdir -p "$WORK" "$OUT"
-rm -rf "$WORK"/{diffusion,vae,prep,pt-samples}
+rm -rf "$WORK"/{diffusion,vae,prep,pt-samples,diffusion-grid}
 "$HYPHA" doctor >/dev/null   # builds Release once, before anything is timed
 
 # The PyTorch reference trains on exactly the chunks Hypha's diffusion-cpu run trains on: its training part, exported.
@@ -24,8 +24,10 @@ export OMP_NUM_THREADS=1
 taskset -c 0 "$HYPHA" train --preset diffusion-cpu --images "$DATA" --run "$WORK/diffusion" --threads 1 \
   --time-limit "$BUDGET" --epochs 1000 > "$WORK/diffusion-train.log" 2>&1 &
 hy=$!
-taskset -c 1 $PT "$repo/bench/pytorch/diffusion_train.py" --chunks "$WORK/prep/chunks/train" --minutes "$BUDGET" \
-  --out "$WORK/pt-samples" --count 500 --threads 1 --seed 0 > "$WORK/pytorch-train.log" 2>&1 &
+# The reference as a plain DDPM (epsilon, linear schedule, no EMA, no augmentation, Adam 2e-4): what the issue's
+# 15-minute PyTorch run was; its samples are as many as Hypha's evaluation draws (half the test chunks).
+taskset -c 1 $PT "$repo/bench/pytorch/diffusion_ref.py" train --chunks "$WORK/prep/chunks/train" --minutes "$BUDGET" \
+  --out "$WORK/pt-samples" --count "${PT_COUNT:-345}" --threads 1 --seed 0 > "$WORK/pytorch-train.log" 2>&1 &
 pt=$!
 wait $hy
 # The VAE on the core the diffusion model had, while the reference samples and the diffusion model is scored.

@@ -61,8 +61,8 @@ public static class Presets
     /// The diffusion model on a CPU: 64 chunks at stride 16 with percentile normalization (as cpu), the default U-Net
     /// (width 16, channel multipliers 1,2,2,4, two residual blocks per level, attention at 8x8: about 1.1 M parameters),
     /// v-prediction on a cosine schedule, EMA 0.999, batch 32, Adam 5e-4 with the gradient norm clipped at 1 (as DDPM
-    /// implementations do), dihedral augmentation (microscopy has no preferred orientation: 8x the distinct chunks), 12
-    /// epochs of 4,096 chunks. Sized so that training and <c>hypha evaluate</c> fit in about 20 minutes on 2 cores
+    /// implementations do), dihedral augmentation (microscopy has no preferred orientation: 8x the distinct chunks), 6
+    /// epochs of 8,192 chunks (a preview grid and a validation pass each). Sized so that training and <c>hypha evaluate</c> fit in about 20 minutes on 2 cores
     /// (docs/evaluation-amf.md). <c>hypha demo --model diffusion</c> uses it.
     /// </summary>
     public static RunConfig DiffusionCpu { get; } = new()
@@ -70,7 +70,7 @@ public static class Presets
         Preset = "diffusion-cpu",
         Data = new DataOptions { Chunk = 64, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
         Model = new DiffusionOptions(),
-        Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 5e-4, GradClip = 1, EpochSize = 4096, ValLimit = 256, Augment = Augment.Dihedral },
+        Train = new TrainOptions { Epochs = 6, Batch = 32, Lr = 5e-4, GradClip = 1, EpochSize = 8192, ValLimit = 256, Augment = Augment.Dihedral },
     };
 
     /// <summary>
