@@ -65,9 +65,11 @@ public sealed class RunOptions
             .GroupBy(p => p.Setting.Name)
             .Select(g =>
             {
-                var families = g.Select(p => p.Descriptor.Name).ToList();
                 var first = g.First().Setting;
-                var description = $"{first.Description} [{string.Join(", ", families)}] {SettingDefaults(first.Name)}";
+                // One text per distinct description, each with the families it describes.
+                var texts = g.GroupBy(p => p.Setting.Description)
+                    .Select(d => $"{d.Key} [{string.Join(", ", d.Select(p => p.Descriptor.Name))}]");
+                var description = $"{string.Join(" ", texts)} {SettingDefaults(first.Name)}";
                 if (first.ValueType == typeof(bool))
                 {
                     // A flag: --name alone is true, --name false turns it off.
