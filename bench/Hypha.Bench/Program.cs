@@ -21,7 +21,7 @@ var config = new RunConfig
 {
     Preset = "bench",
     Data = new DataOptions { Images = [a.Images], Chunk = a.Chunk, Stride = 16, Normalize = NormalizeMode.Standardize, Split = SplitMode.Regions },
-    Model = new ModelOptions { Width = a.Width, Latent = a.Latent },
+    Model = new VaeOptions { Width = a.Width, Latent = a.Latent },
     Train = new TrainOptions
     {
         Epochs = 1, Batch = a.Batch, Lr = 5e-4, Device = a.Device, EpochSize = (a.Warmup + a.Steps) * a.Batch, ValLimit = a.Batch, LogEvery = 1_000_000,
@@ -34,6 +34,11 @@ if (a.Mode == "pack")
 {
     ImagePack.Write(a.Out, data.Images);
     Console.WriteLine(JsonSerializer.Serialize(new { pack = a.Out, images = data.Images.Count, bytes = new FileInfo(a.Out).Length }));
+    return;
+}
+if (a.Mode == "diffusion")
+{
+    DiffusionBench.Run(a, config, data, device);
     return;
 }
 var result = new Dictionary<string, object>
@@ -51,7 +56,7 @@ switch (a.Mode)
     case "train":
     {
         manual_seed(0);
-        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        using var model = (IEncoderModel)config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
         var context = new TrainingContext(RunFolder.At(run.Path), config, model, bank, data.Index, device);
         var stamps = new List<double>();
@@ -82,7 +87,7 @@ switch (a.Mode)
     {
         // The Trainer's step taken apart: forward with the loss, backward, optimizer step, each timed (medians in ms).
         manual_seed(0);
-        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        using var model = (IEncoderModel)config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
         model.Module.train();
         Autocast.PrepareWeights(model, config.Train.ChannelsLast); // as the Trainer does
@@ -97,11 +102,11 @@ switch (a.Mode)
             using var compute = config.Train.ComputeScope(device);
             var clock = Stopwatch.StartNew();
             var x = ModelInput.Fit(model, bank.Cut(data.Index.Train, order.AsSpan(i * a.Batch % (order.Length - a.Batch), a.Batch)));
-            var terms = model.Loss(x, model.Forward(x), 1.0);
-            _ = terms.Loss.item<float>();
+            var terms = model.Loss(x, new LossContext(0));
+            _ = terms.Objective.item<float>();
             var f = clock.Elapsed.TotalMilliseconds;
             optimizer.ZeroGrad();
-            terms.Loss.backward();
+            terms.Objective.backward();
             Sync();
             var b = clock.Elapsed.TotalMilliseconds;
             optimizer.Step();
@@ -120,21 +125,21 @@ switch (a.Mode)
     }
     case "sample":
     {
-        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        using var model = (IEncoderModel)config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
         Autocast.PrepareWeights(model, config.Train.ChannelsLast); // as hypha sample loads a model
         using var compute = config.Train.ComputeScope(device);
-        using var z = Generation.PriorLatents((a.Warmup + a.Steps) * a.Batch, a.Latent, 0);
-        using (var warm = Generation.Decode(model, z.narrow(0, 0, a.Warmup * a.Batch), device, a.Batch)) { }
+        using var z = VaeMath.PriorLatents((a.Warmup + a.Steps) * a.Batch, a.Latent, 0);
+        using (var warm = VaeMath.DecodeBatches(model, z.narrow(0, 0, a.Warmup * a.Batch), device, a.Batch)) { }
         var clock = Stopwatch.StartNew();
-        using (var images = Generation.Decode(model, z.narrow(0, a.Warmup * a.Batch, a.Steps * a.Batch), device, a.Batch)) { }
+        using (var images = VaeMath.DecodeBatches(model, z.narrow(0, a.Warmup * a.Batch, a.Steps * a.Batch), device, a.Batch)) { }
         result["sample_images_per_s"] = a.Steps * a.Batch / clock.Elapsed.TotalSeconds;
         break;
     }
     case "decode":
     {
-        // The decoder alone, batch by batch, without Generation.Decode's host copies (medians in ms).
-        using var model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        // The decoder alone, batch by batch, without VaeMath.DecodeBatches's host copies (medians in ms).
+        using var model = (IEncoderModel)config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
         Autocast.PrepareWeights(model, config.Train.ChannelsLast);
         model.Module.eval();

@@ -21,6 +21,7 @@ public static class CliApp
             DemoCommand.Create(),
             EvaluateCommand.Create(),
             ReportCommand.Create(),
+            BaselineCommand.Create(),
         };
         OptionParsing.Install(root);
         var parsed = root.Parse(args, OptionParsing.Configuration);

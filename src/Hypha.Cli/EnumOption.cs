@@ -8,6 +8,8 @@ public static class EnumOption
 {
     public static string Spell<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
+    public static string Spell(Enum value) => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
     public static Option<T?> Create<T>(string name, string description) where T : struct, Enum
     {
         var names = Enum.GetValues<T>().Select(Spell).ToArray();

@@ -48,7 +48,7 @@ public sealed class TrainingProgressView
         var skipped = p.SkippedSteps > 0 ? $" skipped {p.SkippedSteps}" : "";
         // Shown when other processes hold cores and training gave them up (ThreadGovernor).
         var threads = p.CpuThreads < p.MaxCpuThreads ? $" (cores busy elsewhere: {p.CpuThreads}/{p.MaxCpuThreads} threads)" : "";
-        return $"epoch {p.Epoch + 1}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch} loss {p.Loss:G4} kl {p.Kl:G4} " +
-               $"mse/px {p.MsePerPixel:F4} {p.ImagesPerSecond:F0} img/s {eta}{skipped}{threads}";
+        var terms = string.Concat(p.Terms.Select(kv => $" {kv.Key} {kv.Value:G4}"));
+        return $"epoch {p.Epoch + 1}/{p.Epochs} step {p.Step}/{p.StepsPerEpoch}{terms} {p.ImagesPerSecond:F0} img/s {eta}{skipped}{threads}";
     }
 }

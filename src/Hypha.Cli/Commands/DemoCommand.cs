@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Hypha.Imaging;
+using Hypha.Models;
 using Hypha.Runs;
 using Hypha.Sampling;
 using Hypha.Training;
@@ -18,7 +19,7 @@ public static class DemoCommand
         var options = new RunOptions();
         var outDir = new Option<string>("--out") { Description = "Folder for everything the demo writes; must not hold files unless --overwrite. Default: demo." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Allow a folder that already holds files (its files are replaced)." };
-        var cmd = new Command("demo", "Run the whole pipeline on the cpu preset (minutes on a laptop): on --images, or on a built-in synthetic example; ends with a report page.");
+        var cmd = new Command("demo", "Run the whole pipeline on the cpu preset (minutes on a laptop; --model diffusion for the diffusion-cpu preset): on --images, or on a built-in synthetic example; ends with a report page.");
         options.AddTo(cmd);
         cmd.Options.Add(outDir);
         cmd.Options.Add(overwrite);
@@ -31,7 +32,9 @@ public static class DemoCommand
                 if (!clean) throw new HyphaException(ExitCode.OutputError, "already holds files; choose another --out or pass --overwrite", root);
                 Directory.Delete(root, recursive: true);
             }
-            var config = ThreadCap.Apply(options.Resolve(p, "cpu"));
+            // The CPU preset of the family asked for (diffusion-cpu, provae-cpu), else cpu.
+            var family = p.GetValue(options.Model) is { } m ? ModelRegistry.Get(m).Name.Replace('_', '-') + "-cpu" : null;
+            var config = ThreadCap.Apply(options.Resolve(p, family is not null && Presets.All.ContainsKey(family) ? family : "cpu"));
             if (config.Data.Images.Count == 0)
             {
                 var example = Path.Combine(root, "example-input-SYNTHETIC");
@@ -45,15 +48,21 @@ public static class DemoCommand
             if (code != 0) return code;
 
             using var session = TrainingSession.OpenTrained(run);
-            var samples = SampleWriter.Write(session.Model, session.Device, 64, Path.Combine(root, "samples"), config.Train.Seed);
-            var ix = session.Data.Index;
-            ReconstructionWriter.Write(session.Model, session.Bank, session.Data.Only(Data.DataSplit.Test), Path.Combine(root, "reconstructions"), limit: 50);
-            var test = Validator.Score(session.Model, session.Bank, ix.Test, 0, 128, config.Train.Beta);
-            var baseline = Validator.MeanBaselinePsnr(session.Bank, ix.Test, 0);
-            AnsiConsole.MarkupLine($"test part: reconstruction PSNR [bold]{test.Psnr:F2} dB[/] over {test.Chunks} chunks; " +
-                                   $"predicting each chunk's own mean gives {baseline:F2} dB ({test.Psnr - baseline:+0.00;-0.00} dB)");
+            var samples = SampleWriter.Write(session.Model, session.Device, 64, Path.Combine(root, "samples"), config.Train.Seed,
+                progress: k => Console.Write($"\rsampled {k}/64"));
+            Console.WriteLine();
             AnsiConsole.MarkupLine($"samples: {Markup.Escape(Path.Combine(root, "samples", "grid.png"))} ({samples.Count} files)");
-            AnsiConsole.MarkupLine($"reconstructions: {Markup.Escape(Path.Combine(root, "reconstructions", "grid_000.png"))}");
+            if (session.Model.As<IEncoderModel>() is { } encoder)
+            {
+                var ix = session.Data.Index;
+                ReconstructionWriter.Write(encoder, session.Bank, session.Data.Only(Data.DataSplit.Test), Path.Combine(root, "reconstructions"), limit: 50);
+                var test = Validator.Score(session.Model, session.Bank, ix.Test, 0, 128);
+                var psnr = Psnr.FromMse(test["mse_per_pixel"]);
+                var baseline = Validator.MeanBaselinePsnr(session.Bank, ix.Test, 0);
+                AnsiConsole.MarkupLine($"test part: reconstruction PSNR [bold]{psnr:F2} dB[/] over {test.Chunks} chunks; " +
+                                       $"predicting each chunk's own mean gives {baseline:F2} dB ({psnr - baseline:+0.00;-0.00} dB)");
+                AnsiConsole.MarkupLine($"reconstructions: {Markup.Escape(Path.Combine(root, "reconstructions", "grid_000.png"))}");
+            }
             var report = Reporting.RunReport.Write(run, seed: config.Train.Seed);
             AnsiConsole.MarkupLine($"report page (open in a browser): [bold]{Markup.Escape(report)}[/]; add metrics with hypha evaluate --run {Markup.Escape(run.Root)}");
             AnsiConsole.MarkupLine($"curves: {Markup.Escape(run.PlotsDir)}; run folder: {Markup.Escape(run.Root)}");

@@ -20,6 +20,8 @@ public static class DoctorCommand
             table.AddRow("cores", Environment.ProcessorCount.ToString());
             foreach (var (name, value) in TorchBackend.Describe()) table.AddRow(Markup.Escape(name), Markup.Escape(value));
             table.AddRow("OpenCV", Markup.Escape(OpenCvSharp.Cv2.GetVersionString() ?? "?"));
+            table.AddRow("model families", Markup.Escape(string.Join(", ", Hypha.Models.ModelRegistry.All.Select(d => d.Name))));
+            table.AddRow("presets", Markup.Escape(string.Join(", ", Hypha.Runs.Presets.All.Keys)));
             table.AddRow("plot fonts", FontResolver.HasFonts() ? FontResolver.Pick() : "[yellow]none found: plots will have no text; install fonts-dejavu-core[/]");
             AnsiConsole.Write(table);
             return 0;

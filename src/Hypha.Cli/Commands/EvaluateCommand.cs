@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Hypha.Data;
 using Hypha.Evaluation;
 using Hypha.Runs;
 using Hypha.Training;
@@ -13,8 +14,12 @@ public static class EvaluateCommand
     public static Command Create()
     {
         var run = new Option<string>("--run") { Description = "A trained run folder (with checkpoints/last.ckpt).", Required = true };
-        var metrics = new Option<string>("--metrics") { Description = "Comma-separated metric names: psnr, ssim, iwae_bits_per_dim, swd, ms_ssim, fd_resnet18, kid, precision, recall, density, coverage, memorization. Default: all." };
-        var samples = new Option<int>("--samples") { Description = "Samples drawn from the prior (0: as many as half the test chunks used, which the metrics want). Default: 0.", DefaultValueFactory = _ => 0 };
+        var metrics = new Option<string>("--metrics") { Description = $"Comma-separated metric names: {string.Join(", ", MetricRegistry.Keys)}. Default: all the model can be scored on." };
+        var samples = new Option<string>("--samples") { Description = "A number: samples drawn from the model (0: as many as half the test chunks used, which the metrics want; default 0). " +
+            "A folder: score its images (PNG/JPEG/TIFF, any generator) instead of the model's, with every metric that needs no model (a folder named with digits only: write ./NAME).", DefaultValueFactory = _ => "0" };
+        var resize = EnumOption.Create<SampleResize>("--resize", "With --samples FOLDER: none: refuse images of another size than the run's chunks; area: resize them (OpenCV INTER_AREA). Default: none.");
+        var normalizeLikeRun = new Option<bool>("--normalize-like-run") { Description = "With --samples FOLDER: normalize each image as the run normalized its images (default: take 8-bit / 255, 16-bit / 65535, float as is)." };
+        var onBadImage = EnumOption.Create<BadImagePolicy>("--on-bad-image", "With --samples FOLDER: skip: leave unreadable files out and list them; fail: stop. Default: skip.");
         var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per test image for the likelihood bound. Default: 64.", DefaultValueFactory = _ => 64 };
         var seed = new Option<int>("--seed") { Description = "Seed of subsets, test halves, latent draws and metric internals. Default: 0.", DefaultValueFactory = _ => 0 };
         var trainLimit = new Option<int>("--train-limit") { Description = "Training chunks (seeded random subset) searched for each sample's nearest neighbour (0: all). Default: 2000.", DefaultValueFactory = _ => 2000 };
@@ -26,16 +31,44 @@ public static class EvaluateCommand
             "(swd, ms_ssim, ResNet-18 fd/kid/precision/recall/density/coverage) and memorization, each beside its real-vs-real " +
             "floor; appends one JSON line to RUN/metrics.jsonl and writes the closest sample/training pairs to RUN/evaluation/. " +
             "The defaults take a few minutes on a CPU for the cpu preset.")
-            { run, metrics, samples, iwaeK, seed, trainLimit, testLimit, device, threads };
+            { run, metrics, samples, iwaeK, seed, trainLimit, testLimit, device, threads, resize, normalizeLikeRun, onBadImage };
+        var sampler = new SamplerOptions();
+        sampler.AddTo(cmd);
         cmd.SetAction(p => CliApp.Guard(_ =>
         {
             var folder = RunFolder.Open(p.GetValue(run)!);
+            var samplesText = p.GetValue(samples) ?? "0";
+            var samplesCount = 0;
+            var fromFolder = !int.TryParse(samplesText, System.Globalization.NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out samplesCount);
+            if (!fromFolder && (p.GetValue(resize) is not null || p.GetValue(normalizeLikeRun) || p.GetValue(onBadImage) is not null))
+                throw HyphaException.Config("--resize, --normalize-like-run and --on-bad-image apply to --samples FOLDER only");
             var options = new RunEvaluationOptions
             {
                 Metrics = p.GetValue(metrics)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Samples = p.GetValue(samples), IwaeK = p.GetValue(iwaeK), Seed = p.GetValue(seed),
-                TrainLimit = p.GetValue(trainLimit), TestLimit = p.GetValue(testLimit),
+                Samples = fromFolder ? 0 : samplesCount, IwaeK = p.GetValue(iwaeK), Seed = p.GetValue(seed),
+                TrainLimit = p.GetValue(trainLimit), TestLimit = p.GetValue(testLimit), Sampler = sampler.Resolve(p),
             }.Validated();
+            if (fromFolder)
+            {
+                if (p.GetValue(threads) is { } ft && ft > 0) TorchSharp.torch.set_num_threads(ft);
+                using var folderRegistry = MetricRegistry.CreateDefault();
+                RunEvaluation.ResolveMetrics(folderRegistry, options.Metrics);
+                var config = folder.ReadConfig();
+                var read = new SampleFolderOptions
+                {
+                    Size = config.Data.Chunk, Channels = config.Data.Channels, Resize = p.GetValue(resize) ?? SampleResize.None,
+                    NormalizeLike = p.GetValue(normalizeLikeRun) ? config.Data.Normalize : null,
+                    PercentileLow = config.Data.PercentileLow, PercentileHigh = config.Data.PercentileHigh,
+                    OnBadImage = p.GetValue(onBadImage) ?? BadImagePolicy.Skip,
+                };
+                var external = SampleFolderEvaluation.Run(folder, samplesText, read, options, folderRegistry,
+                    log: m => AnsiConsole.MarkupLine(Markup.Escape(m)),
+                    progress: r => AnsiConsole.MarkupLine($"  {Markup.Escape(r.Name)} {Format(r.Value)} (floor {Format(r.Floor)})"));
+                Print(external.Record, external.Record.Context.GetValueOrDefault("samples_folder_name", "samples"));
+                AnsiConsole.MarkupLine($"appended to {Markup.Escape(external.MetricsPath)}" +
+                                       (external.ArtifactsDir is null ? "" : $"; closest pairs in {Markup.Escape(external.ArtifactsDir)}"));
+                return 0;
+            }
             using var registry = MetricRegistry.CreateDefault();
             RunEvaluation.ResolveMetrics(registry, options.Metrics); // fail on a bad name before loading anything
             RunEvaluation.RequireCheckpoint(folder);
@@ -43,7 +76,8 @@ public static class EvaluateCommand
             if (p.GetValue(threads) is { } t && t > 0) TorchSharp.torch.set_num_threads(t);
             var result = RunEvaluation.Run(session, options, registry,
                 log: m => AnsiConsole.MarkupLine(Markup.Escape(m)),
-                progress: r => AnsiConsole.MarkupLine($"  {Markup.Escape(r.Name)} {Format(r.Value)} (floor {Format(r.Floor)})"));
+                progress: r => AnsiConsole.MarkupLine($"  {Markup.Escape(r.Name)} {Format(r.Value)} (floor {Format(r.Floor)})"),
+                sampleProgress: k => Console.Write($"\r  sampled {k}"));
             Print(result.Record);
             AnsiConsole.MarkupLine($"appended to {Markup.Escape(result.MetricsPath)}" +
                                    (result.ArtifactsDir is null ? "" : $"; closest pairs in {Markup.Escape(result.ArtifactsDir)}"));
@@ -54,9 +88,12 @@ public static class EvaluateCommand
     }
 
     /// <summary>The record as a table: metric, value, real-vs-real floor, better direction, what it measures.</summary>
-    public static void Print(EvaluationRecord record)
+    public static void Print(EvaluationRecord record) => Print(record, "model");
+
+    /// <summary>As <see cref="Print(EvaluationRecord)"/>, with <paramref name="label"/> heading the value column.</summary>
+    public static void Print(EvaluationRecord record, string label)
     {
-        var table = new Table().AddColumns("metric", "model", "floor (real vs real)", "better", "what it measures");
+        var table = new Table().AddColumns("metric", Markup.Escape(label), "floor (real vs real)", "better", "what it measures");
         foreach (var m in record.Metrics)
         {
             var e = MetricGuide.For(m.Name, m.HigherIsBetter);

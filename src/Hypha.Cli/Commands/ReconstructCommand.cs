@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Hypha.Data;
 using Hypha.Imaging;
+using Hypha.Models;
 using Hypha.Runs;
 using Hypha.Sampling;
 using Hypha.Training;
@@ -43,7 +44,7 @@ public static class ReconstructCommand
             {
                 using var hold = RunLock.ForOutput(p.GetValue(outDir)!); // one writer per output folder
                 using var compute = (session.Config.Train with { Precision = p.GetValue(precision) ?? Training.Precision.Fp32 }).ComputeScope(session.Device);
-                var n = ReconstructionWriter.Write(session.Model, bank, data, p.GetValue(outDir)!, p.GetValue(count),
+                var n = ReconstructionWriter.Write(session.Model.Require<Models.IEncoderModel>("reconstruct chunks (it has no encoder)"), bank, data, p.GetValue(outDir)!, p.GetValue(count),
                     p.GetValue(format) ?? ImageFormat.Png8, overwrite: p.GetValue(overwrite), progress: k => Console.Write($"\rreconstructed {k}"));
                 Console.WriteLine($"\nwrote {n} pairs, grids and chunks.csv to {p.GetValue(outDir)}");
             }

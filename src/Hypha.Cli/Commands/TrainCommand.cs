@@ -14,7 +14,7 @@ public static class TrainCommand
         var options = new RunOptions();
         var outDir = new Option<string>("--out") { Description = "Parent folder of new runs; each gets a numbered folder named from its config. Default: runs." };
         var runDir = new Option<string>("--run") { Description = "Exact run folder (new, or existing with --resume)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint, with its stored configuration (only --epochs, --device, --precision and --layout may change)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint (or from the start when it stopped before one), with its stored configuration (only --epochs, --device, --precision, --layout and --time-limit may change)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the resolved configuration and exit." };
         var cmd = new Command("train", "Train a model on image chunks; writes a run folder with config, checkpoints, metrics.csv, TensorBoard events, curves and grids.");
         options.AddTo(cmd);
@@ -29,14 +29,15 @@ public static class TrainCommand
             if (p.GetValue(resume))
             {
                 var path = p.GetValue(runDir) ?? throw HyphaException.Config("--resume needs --run DIR");
-                ResumeCheck.RefuseOthers(p, [.. options.All, outDir], options.Epochs, options.Device, options.Precision, options.Layout);
+                ResumeCheck.RefuseOthers(p, [.. options.All, outDir], options.Epochs, options.Device, options.Precision, options.Layout, options.TimeLimit);
                 run = RunFolder.Open(path);
                 config = run.ReadConfig();
                 config = config with { Train = config.Train with {
                     Epochs = p.GetValue(options.Epochs) ?? config.Train.Epochs,
                     Device = p.GetValue(options.Device) ?? config.Train.Device,
                     Precision = p.GetValue(options.Precision) ?? config.Train.Precision,
-                    Layout = p.GetValue(options.Layout) ?? config.Train.Layout } };
+                    Layout = p.GetValue(options.Layout) ?? config.Train.Layout,
+                    TimeLimit = p.GetValue(options.TimeLimit) ?? config.Train.TimeLimit } };
                 config.Validated();
                 // Refuse before anything is written: the session rewrites config.json with these settings.
                 if (File.Exists(run.LastCheckpoint)) Trainer.EnsureResumable(Checkpoint.ReadHeader(run.LastCheckpoint), config.Train.Epochs);
@@ -52,8 +53,9 @@ public static class TrainCommand
                     return 0;
                 }
                 var explicitRun = p.GetValue(runDir);
-                if (explicitRun is not null && File.Exists(Path.Combine(explicitRun, "config.json")))
-                    throw new HyphaException(ExitCode.OutputError, "already holds a run; pass --resume to continue it or choose another folder", explicitRun);
+                // A folder whose run stopped before its first checkpoint holds nothing worth keeping: it is reused.
+                if (explicitRun is not null && File.Exists(Path.Combine(explicitRun, "checkpoints", "last.ckpt")))
+                    throw new HyphaException(ExitCode.OutputError, "already holds a trained run; pass --resume to continue it or choose another folder", explicitRun);
                 run = explicitRun is not null ? RunFolder.At(explicitRun) : RunFolder.CreateUnder(p.GetValue(outDir) ?? "runs", config);
             }
             config = ThreadCap.Apply(config);
@@ -73,11 +75,16 @@ public static class TrainCommand
         AnsiConsole.MarkupLine($"run folder [bold]{Markup.Escape(run.Root)}[/]");
         using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
         PrepareCommand.Report(session.Data, config.Data);
-        AnsiConsole.MarkupLine($"model {EnumOption.Spell(config.Model.Kind)} width {config.Model.Width} latent {config.Model.Latent} " +
+        AnsiConsole.MarkupLine($"model {config.Model.Kind} ({Markup.Escape(config.Model.Descriptor.Architecture(config.Model))}, " +
+                               $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters) " +
                                $"on {session.Device}; {config.Train.Epochs} epochs, batch {config.Train.Batch}, lr {config.Train.Lr}");
         var result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
-        AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen, validation loss {result.LastValLoss:G5}, " +
-                               $"PSNR {result.LastValPsnr:F2} dB{(result.SkippedSteps > 0 ? $", {result.SkippedSteps} NaN/Inf steps skipped" : "")}");
+        var val = string.Join(", ", result.LastValidation.Select(kv => $"{kv.Key} {kv.Value:G5}"));
+        AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen" +
+                               (val.Length > 0 ? $"; validation {Markup.Escape(val)}" : "") +
+                               (result.SkippedSteps > 0 ? $"; {result.SkippedSteps} NaN/Inf steps skipped" : ""));
+        if (result.TimeLimitReached)
+            AnsiConsole.MarkupLine($"[yellow]stopped at the time limit ({config.Train.TimeLimit:G4} min) with a checkpoint; continue with hypha train --run {Markup.Escape(run.Root)} --resume[/]");
         AnsiConsole.MarkupLine($"peak host memory {Torch.PeakMemory.HostMiB():F0} MiB");
         AnsiConsole.MarkupLine($"curves in {Markup.Escape(run.PlotsDir)}, grids in {Markup.Escape(run.GridsDir)}, TensorBoard: tensorboard --logdir {Markup.Escape(run.EventsDir)}");
         return 0;

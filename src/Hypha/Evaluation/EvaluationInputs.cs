@@ -28,7 +28,7 @@ public sealed class EvaluationInputs : IDisposable
     /// <summary>Real test chunks, second half, disjoint from <see cref="TestRealA"/>: the floor's stand-in for samples.</summary>
     public required Tensor TestRealB { get; init; }
 
-    /// <summary>Images sampled from the model (decoded from z ~ N(0, I)); null skips the sample-based metrics.</summary>
+    /// <summary>Images sampled from the model; null skips the sample-based metrics.</summary>
     public Tensor? Samples { get; init; }
 
     /// <summary>Test chunks that were reconstructed; pairs index by index with <see cref="Reconstructions"/>.</summary>
@@ -37,8 +37,8 @@ public sealed class EvaluationInputs : IDisposable
     /// <summary>The model's reconstructions of <see cref="Originals"/>; null skips psnr and ssim.</summary>
     public Tensor? Reconstructions { get; init; }
 
-    /// <summary>The model, for likelihood metrics (iwae_bits_per_dim); null skips them.</summary>
-    public IVaeModel? Model { get; init; }
+    /// <summary>The model, for likelihood metrics (iwae_bits_per_dim, which need <see cref="ILikelihoodModel"/>); null skips them.</summary>
+    public IGenerativeModel? Model { get; init; }
 
     /// <summary>Seed of every random choice a metric makes (patches, directions, subsets, pairs, latent draws). Default 0.</summary>
     public int Seed { get; init; }
@@ -48,7 +48,7 @@ public sealed class EvaluationInputs : IDisposable
     /// (A gets the extra chunk when the count is odd). The halves are owned by the returned object.
     /// </summary>
     public static EvaluationInputs FromTestSplit(Tensor train, Tensor test, int seed = 0, Tensor? samples = null,
-        Tensor? originals = null, Tensor? reconstructions = null, IVaeModel? model = null)
+        Tensor? originals = null, Tensor? reconstructions = null, IGenerativeModel? model = null)
     {
         var n = test.shape[0];
         if (n < 2) throw new ArgumentException("need at least 2 test chunks to split", nameof(test));

@@ -22,7 +22,7 @@ public static class Iwae
     /// <paramref name="generator"/>; decodes at most <paramref name="decodeBatch"/> latents at a time. Runs under
     /// no_grad with the module in eval mode (its mode is restored).
     /// </summary>
-    public static Tensor LogWeights(IVaeModel model, Tensor x, int k, double sigma, Generator generator,
+    public static Tensor LogWeights(ILikelihoodModel model, Tensor x, int k, double sigma, Generator generator,
         int imageBatch = 16, int decodeBatch = 256)
     {
         var wasTraining = model.Module.training;

@@ -1,3 +1,4 @@
+using Hypha.Models;
 using static TorchSharp.torch;
 
 namespace Hypha.Evaluation;
@@ -25,7 +26,12 @@ public sealed class IwaeMetric : IMetric
     public string Name => Key;
     public int Version => 1;
 
-    public string? MissingInputs(EvaluationInputs inputs) => inputs.Model is null ? "no model" : null;
+    public string? MissingInputs(EvaluationInputs inputs) => inputs.Model switch
+    {
+        null => "no model",
+        { } m when m.As<Models.ILikelihoodModel>() is null => $"the {m.Kind} model has no likelihood bound of this kind",
+        _ => null,
+    };
 
     public MetricResult Compute(EvaluationInputs inputs)
     {
@@ -33,7 +39,7 @@ public sealed class IwaeMetric : IMetric
         var x = inputs.TestRealB[..(int)Math.Min(MaxImages, inputs.TestRealB.shape[0])];
         var dims = x.shape[1] * x.shape[2] * x.shape[3];
         using var gen = Seeds.Generator(inputs.Seed, 0x1AE);
-        var logW = Iwae.LogWeights(inputs.Model!, x, K, Sigma, gen);
+        var logW = Iwae.LogWeights(inputs.Model!.As<Models.ILikelihoodModel>()!, x, K, Sigma, gen);
         var values = new Dictionary<string, double>();
         foreach (var k in new[] { 1, 8, K }.Where(k => k <= K).Distinct())
         {

@@ -1,9 +1,8 @@
 namespace Hypha.Evaluation;
 
 /// <summary>
-/// Metric factories by name. <see cref="CreateDefault"/> registers every Hypha metric with its defaults:
-/// psnr, ssim, iwae_bits_per_dim, swd, ms_ssim, fd_resnet18, kid, precision, recall, density, coverage,
-/// memorization. The ResNet18 featurizer is loaded on first use by a feature-space metric, shared by them,
+/// Metric factories by name. <see cref="CreateDefault"/> registers every Hypha metric with its defaults
+/// (<see cref="Keys"/>). The ResNet18 featurizer is loaded on first use by a feature-space metric, shared by them,
 /// and disposed with the registry.
 /// </summary>
 public sealed class MetricRegistry : IDisposable
@@ -41,20 +40,29 @@ public sealed class MetricRegistry : IDisposable
         var r = new MetricRegistry();
         var lazy = new Lazy<ResNet18Featurizer>(() => new ResNet18Featurizer(resnetModelDir));
         r.resnet = lazy;
-        r.Register(PsnrMetric.Key, () => new PsnrMetric());
-        r.Register(SsimMetric.Key, () => new SsimMetric());
-        r.Register(IwaeMetric.Key, () => new IwaeMetric());
-        r.Register(SwdMetric.Key, () => new SwdMetric());
-        r.Register(MsSsimMetric.Key, () => new MsSsimMetric());
-        r.Register("fd_resnet18", () => new FrechetDistanceMetric(lazy.Value));
-        r.Register(KidMetric.Key, () => new KidMetric(lazy.Value));
-        r.Register(PrecisionMetric.Key, () => new PrecisionMetric(lazy.Value));
-        r.Register(RecallMetric.Key, () => new RecallMetric(lazy.Value));
-        r.Register(DensityMetric.Key, () => new DensityMetric(lazy.Value));
-        r.Register(CoverageMetric.Key, () => new CoverageMetric(lazy.Value));
-        r.Register(MemorizationMetric.Key, () => new MemorizationMetric());
+        foreach (var (name, factory) in Defaults) r.Register(name, () => factory(lazy));
         return r;
     }
+
+    /// <summary>The names of every Hypha metric, in the order <see cref="CreateDefault"/> registers and reports them.</summary>
+    public static IReadOnlyList<string> Keys { get; } = Defaults.Select(d => d.Name).ToList();
+
+    /// <summary>Every Hypha metric: the one list of their names and factories.</summary>
+    static IReadOnlyList<(string Name, Func<Lazy<ResNet18Featurizer>, IMetric> Factory)> Defaults =>
+    [
+        (PsnrMetric.Key, _ => new PsnrMetric()),
+        (SsimMetric.Key, _ => new SsimMetric()),
+        (IwaeMetric.Key, _ => new IwaeMetric()),
+        (SwdMetric.Key, _ => new SwdMetric()),
+        (MsSsimMetric.Key, _ => new MsSsimMetric()),
+        ("fd_resnet18", f => new FrechetDistanceMetric(f.Value)),
+        (KidMetric.Key, f => new KidMetric(f.Value)),
+        (PrecisionMetric.Key, f => new PrecisionMetric(f.Value)),
+        (RecallMetric.Key, f => new RecallMetric(f.Value)),
+        (DensityMetric.Key, f => new DensityMetric(f.Value)),
+        (CoverageMetric.Key, f => new CoverageMetric(f.Value)),
+        (MemorizationMetric.Key, _ => new MemorizationMetric()),
+    ];
 
     /// <summary>Disposes the shared featurizer if it was loaded.</summary>
     public void Dispose()

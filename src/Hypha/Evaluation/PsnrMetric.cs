@@ -12,8 +12,8 @@ public sealed class PsnrMetric : IMetric
 {
     /// <summary>Registry key.</summary>
     public const string Key = "psnr";
-    /// <summary>MSE floor that caps PSNR at 100 dB.</summary>
-    public const double MinMse = 1e-10;
+    /// <summary>MSE floor that caps PSNR at 100 dB (<see cref="Imaging.Psnr.MinMse"/>).</summary>
+    public const double MinMse = Imaging.Psnr.MinMse;
 
     public string Name => Key;
     public int Version => 1;
@@ -21,13 +21,8 @@ public sealed class PsnrMetric : IMetric
     public string? MissingInputs(EvaluationInputs inputs) =>
         inputs.Originals is null || inputs.Reconstructions is null ? "no reconstructions" : null;
 
-    /// <summary>PSNR in dB of each image pair [N] (float64).</summary>
-    public static Tensor PerImage(Tensor x, Tensor y)
-    {
-        using var scope = NewDisposeScope();
-        var mse = (x.to(float64) - y.to(float64)).square().mean([1, 2, 3]).clamp_min(MinMse);
-        return (10.0 * (1.0 / mse).log10()).MoveToOuterDisposeScope();
-    }
+    /// <summary>PSNR in dB of each image pair [N] (float64); see <see cref="Imaging.Psnr.PerImage"/>.</summary>
+    public static Tensor PerImage(Tensor x, Tensor y) => Imaging.Psnr.PerImage(x, y);
 
     public MetricResult Compute(EvaluationInputs inputs)
     {

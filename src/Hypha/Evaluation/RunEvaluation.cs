@@ -2,7 +2,6 @@ using System.Globalization;
 using Hypha.Data;
 using Hypha.Models;
 using Hypha.Runs;
-using Hypha.Sampling;
 using Hypha.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,9 +16,10 @@ namespace Hypha.Evaluation;
 /// <remarks>
 /// Inputs: a seeded random subset of the training chunks (<see cref="RunEvaluationOptions.TrainLimit"/>), a
 /// seeded random subset of the test chunks (<see cref="RunEvaluationOptions.TestLimit"/>), split into halves A
-/// and B by <see cref="EvaluationInputs.FromTestSplit"/>; reconstructions of every test chunk used through the
-/// posterior mean; samples decoded from <c>Generation.PriorLatents(N, L, seed)</c>, the same latents
-/// <c>hypha sample --seed S --count N</c> draws. Chunks are brought to the model's resolution
+/// and B by <see cref="EvaluationInputs.FromTestSplit"/>; for models that reconstruct (<see cref="IEncoderModel"/>),
+/// reconstructions of every test chunk used through the posterior mean; samples from
+/// <see cref="IGenerativeModel.Sample"/> with the evaluation's seed, the same images <c>hypha sample --seed S
+/// --count N</c> writes with the same sampler settings. Chunks are brought to the model's resolution
 /// (<see cref="ModelInput.Fit"/>) and evaluated on the CPU as float32 in [0, 1].
 /// </remarks>
 public static class RunEvaluation
@@ -65,7 +65,7 @@ public static class RunEvaluation
     /// then computes the metrics, appends the record to RUN/metrics.jsonl and writes the closest pairs.
     /// </summary>
     public static RunEvaluationResult Run(TrainingSession session, RunEvaluationOptions options, MetricRegistry registry,
-        Action<string>? log = null, Action<MetricResult>? progress = null)
+        Action<string>? log = null, Action<MetricResult>? progress = null, Action<int>? sampleProgress = null)
     {
         options.Validated();
         var k = options.IwaeK;
@@ -85,13 +85,22 @@ public static class RunEvaluation
         var train = Cut(session, trainRefs, options.Batch);
         var test = Cut(session, testRefs, options.Batch);
 
-        log?.Invoke($"reconstructing {testRefs.Count:N0} test chunks through the posterior mean");
-        var recon = Reconstruct(model, test, session.Device, options.Batch);
+        var encoder = model.As<IEncoderModel>();
+        Tensor? recon = null;
+        if (encoder is not null)
+        {
+            log?.Invoke($"reconstructing {testRefs.Count:N0} test chunks through the posterior mean");
+            recon = Reconstruct(encoder, test, session.Device, options.Batch);
+        }
+        else log?.Invoke($"the {model.Kind} model does not reconstruct: psnr and ssim are skipped");
 
         var sampleCount = options.Samples > 0 ? options.Samples : testRefs.Count / 2;
-        log?.Invoke($"decoding {sampleCount:N0} samples (seed {options.Seed})");
-        var z = Generation.PriorLatents(sampleCount, model.LatentSize, options.Seed);
-        var samples = Generation.Decode(model, z, session.Device, options.Batch);
+        log?.Invoke($"sampling {sampleCount:N0} images (seed {options.Seed})");
+        var samples = model.Sample(new SampleRequest(sampleCount, options.Seed)
+        {
+            Batch = options.Batch, Device = session.Device, Settings = options.Sampler,
+            Progress = sampleProgress,
+        });
 
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var artifactsRel = Path.Combine(ArtifactsDirName, stamp);
@@ -105,7 +114,8 @@ public static class RunEvaluation
             ["images_seen"] = header.ImagesSeen.ToString(CultureInfo.InvariantCulture),
             ["global_step"] = header.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["training_complete"] = header.Complete ? "true" : "false",
-            ["model"] = $"{JsonNamingKind(session.Config.Model.Kind)} width {session.Config.Model.Width} latent {session.Config.Model.Latent}",
+            ["model"] = $"{session.Config.Model.Kind} ({session.Config.Model.Descriptor.Architecture(session.Config.Model)})",
+            ["sampler"] = DescribeSampler(options.Sampler),
             ["resolution"] = model.Resolution.ToString(CultureInfo.InvariantCulture),
             ["device"] = session.Device.ToString(),
             ["train_chunks"] = index.Train.Count.ToString(CultureInfo.InvariantCulture),
@@ -116,8 +126,14 @@ public static class RunEvaluation
         };
 
         using var inputs = EvaluationInputs.FromTestSplit(train, test, options.Seed,
-            samples: samples, originals: test, reconstructions: recon, model: model);
+            samples: samples, originals: recon is null ? null : test, reconstructions: recon, model: model);
         var record = Evaluator.Run(registry, inputs, names, context, progress);
+        if (encoder is null)
+            record = record with
+            {
+                Skipped = record.Skipped.ToDictionary(p => p.Key,
+                    p => p.Value == "no reconstructions" ? $"the {model.Kind} model does not reconstruct" : p.Value),
+            };
 
         string? artifacts = null;
         var memo = record.Metrics.FirstOrDefault(m => m.ClosestPairs is { Count: > 0 });
@@ -163,17 +179,25 @@ public static class RunEvaluation
     }
 
     /// <summary>Reconstructions decode(mu(x)) of CPU images <paramref name="x"/>, computed on <paramref name="device"/>; CPU float32.</summary>
-    public static Tensor Reconstruct(IVaeModel model, Tensor x, Device device, int batch)
+    public static Tensor Reconstruct(IEncoderModel model, Tensor x, Device device, int batch)
     {
         var parts = new List<Tensor>();
         for (long s = 0; s < x.shape[0]; s += batch)
         {
             using var inner = NewDisposeScope();
             var xb = x.narrow(0, s, Math.Min(batch, x.shape[0] - s)).to(device);
-            parts.Add(Generation.Reconstruct(model, xb).to_type(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
+            parts.Add(VaeMath.Reconstruct(model, xb).to_type(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
         }
         return cat(parts, 0);
     }
 
-    static string JsonNamingKind(ModelKind kind) => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(kind.ToString());
+    /// <summary>The sampler settings as the metrics.jsonl context records them ("default" when none was set).</summary>
+    public static string DescribeSampler(SamplerSettings s)
+    {
+        var parts = new List<string>();
+        if (s.Sampler is not null) parts.Add(s.Sampler);
+        if (s.Steps is not null) parts.Add($"steps {s.Steps}");
+        if (s.Eta is not null) parts.Add($"eta {s.Eta.Value.ToString(CultureInfo.InvariantCulture)}");
+        return parts.Count == 0 ? "default" : string.Join(", ", parts);
+    }
 }

@@ -27,6 +27,9 @@ public sealed record RunEvaluationOptions
     /// <summary>Chunks encoded or decoded at once (default 128).</summary>
     public int Batch { get; init; } = 128;
 
+    /// <summary>Family sampling options (denoising steps, eta, sampler); default the model's own.</summary>
+    public Models.SamplerSettings Sampler { get; init; } = new();
+
     /// <summary>Checks the numbers; throws <see cref="HyphaException"/> (invalid configuration) on a bad one.</summary>
     public RunEvaluationOptions Validated()
     {

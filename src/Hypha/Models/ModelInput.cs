@@ -7,7 +7,7 @@ namespace Hypha.Models;
 /// below the chunk size in its early stages), by area averaging as the thesis.</summary>
 public static class ModelInput
 {
-    public static Tensor Fit(IVaeModel model, Tensor x) =>
+    public static Tensor Fit(IGenerativeModel model, Tensor x) =>
         x.shape[^1] == model.Resolution && x.shape[^2] == model.Resolution
             ? x
             : nn.functional.interpolate(x, [model.Resolution, model.Resolution], mode: InterpolationMode.Area);

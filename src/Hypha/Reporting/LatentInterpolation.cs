@@ -1,5 +1,5 @@
 using Hypha.Models;
-using Hypha.Sampling;
+
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,10 +13,10 @@ public static class LatentInterpolation
     /// a[i], the decoded points (1 - t) mu(a[i]) + t mu(b[i]) for t = 0, 1/(steps-1), ..., 1, then the real b[i].
     /// Returns [P * (steps + 2), C, H, W] on the CPU, rows in order (tile with steps + 2 columns). Default 8 steps.
     /// </summary>
-    public static Tensor Rows(IVaeModel model, Tensor a, Tensor b, Device device, int steps = 8)
+    public static Tensor Rows(IEncoderModel model, Tensor a, Tensor b, Device device, int steps = 8)
     {
         if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), "need at least 2 steps");
-        using var mode = new Generation.EvalMode(model);
+        using var mode = model.EvalMode();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var (muA, _) = model.Encode(a.to(device));

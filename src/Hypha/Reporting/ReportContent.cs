@@ -27,12 +27,22 @@ public sealed record ReportContent
     public ReportFigure? Reconstructions { get; init; }
     /// <summary>Samples decoded from the prior.</summary>
     public ReportFigure? Samples { get; init; }
+    /// <summary>One line on the model family (its descriptor's summary).</summary>
+    public string ModelSummary { get; init; } = "";
+    /// <summary>Sample grids from the fixed seed at evenly spaced epochs (grids/history), when training kept them.</summary>
+    public ReportFigure? SampleHistory { get; init; }
+    /// <summary>One sample's denoising trajectory, for models that make images step by step.</summary>
+    public ReportFigure? Trajectory { get; init; }
+    /// <summary>Sections the model cannot fill (<c>reconstructions</c>, <c>interpolations</c>), with the reason shown instead.</summary>
+    public IReadOnlyDictionary<string, string> Lacks { get; init; } = new Dictionary<string, string>();
     /// <summary>Latent interpolations between real test chunks.</summary>
     public ReportFigure? Interpolations { get; init; }
-    /// <summary>The latest line of metrics.jsonl; null when the run was never evaluated.</summary>
+    /// <summary>The latest line of metrics.jsonl of the model itself (not of a samples folder); null when the run was never evaluated.</summary>
     public EvaluationRecord? Evaluation { get; init; }
     /// <summary>Set when the evaluation is of an older checkpoint than the pictures: says so.</summary>
     public string? EvaluationNote { get; init; }
     /// <summary>The memorization check's closest sample / training pairs, closest first.</summary>
     public IReadOnlyList<ReportPair> ClosestPairs { get; init; } = [];
+    /// <summary>The latest <c>hypha evaluate --samples FOLDER</c> line of each folder, shown beside the model's numbers.</summary>
+    public IReadOnlyList<EvaluationRecord> SampleFolderEvaluations { get; init; } = [];
 }

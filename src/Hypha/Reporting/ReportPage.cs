@@ -9,7 +9,8 @@ namespace Hypha.Reporting;
 /// Renders a <see cref="ReportContent"/> as one self-contained HTML page: images embedded as data URIs, styles
 /// inline, no scripts and no external resources, so the file can be mailed or archived and opens anywhere.
 /// Sections (element ids): summary, config, dataset, curves, reconstructions, samples, interpolations, metrics
-/// (table id metrics-table, one row of class metric-row per metric), memorization.
+/// (table id metrics-table, one row of class metric-row per metric), samples-folders (only when a samples folder was
+/// evaluated; table id samples-folders-table, see <see cref="SamplesFolderSection"/>), memorization.
 /// </summary>
 public static class ReportPage
 {
@@ -43,10 +44,14 @@ public static class ReportPage
         Config(h, c);
         Dataset(h, c);
         Curves(h, c);
-        Figure(h, "reconstructions", "Reconstructions", c.Reconstructions, "No checkpoint, so no reconstructions.");
+        Figure(h, "reconstructions", "Reconstructions", c.Reconstructions, c.Lacks.GetValueOrDefault("reconstructions", "No checkpoint, so no reconstructions."));
         Figure(h, "samples", "Samples", c.Samples, "No checkpoint, so no samples.");
-        Figure(h, "interpolations", "Latent interpolations", c.Interpolations, "No checkpoint, so no interpolations.");
+        Figure(h, "sample-history", "Samples through training", c.SampleHistory,
+            "Training kept fewer than two per-epoch sample grids (grids/history/), so there is nothing to compare yet.");
+        if (c.Trajectory is not null) Figure(h, "trajectory", "Denoising trajectory", c.Trajectory, "");
+        Figure(h, "interpolations", "Latent interpolations", c.Interpolations, c.Lacks.GetValueOrDefault("interpolations", "No checkpoint, so no interpolations."));
         Metrics(h, c);
+        SamplesFolderSection.Render(h, c);
         Memorization(h, c);
         h.Append("<p class=\"sub\">Made by <code>hypha report</code>. Metric definitions: docs/metrics.md in the Hypha repository.</p>\n</body></html>\n");
         return h.ToString();
@@ -55,8 +60,10 @@ public static class ReportPage
     static void Summary(StringBuilder h, ReportContent c)
     {
         h.Append("<section id=\"summary\"><h2>How to read this page</h2><p>");
-        h.Append("Hypha trained a variational autoencoder (VAE) on small square pieces (<em>chunks</em>) cut from the microscopy images below. ");
-        h.Append("The model learns to compress a chunk into a short code and rebuild it (<em>reconstruction</em>), and to make new, synthetic chunks from random codes (<em>samples</em>). ");
+        h.Append($"Hypha trained a generative model ({E(c.ModelSummary)}) on small square pieces (<em>chunks</em>) cut from the microscopy images below, ");
+        h.Append("to make new, synthetic chunks (<em>samples</em>) that look like them. ");
+        if (c.Reconstructions is not null)
+            h.Append("This model also compresses a chunk into a short code and rebuilds it (<em>reconstruction</em>). ");
         h.Append("Every number in the metrics table sits beside its <strong>floor</strong>: the same measurement between two separate sets of <em>real</em> test chunks, ");
         h.Append("so it shows what &ldquo;as good as real data&rdquo; looks like here. A model can approach its floor but should not be expected to beat it on the sample metrics.</p></section>\n");
     }
@@ -70,8 +77,8 @@ public static class ReportPage
         Row(h, "normalization", Name(cfg.Data.Normalize.ToString()));
         Row(h, "channels", Name(cfg.Data.Channels.ToString()));
         Row(h, "split", Name(cfg.Data.Split.ToString()));
-        Row(h, "model", $"{Name(cfg.Model.Kind.ToString())}, width {cfg.Model.Width}, latent {cfg.Model.Latent}");
-        Row(h, "training", $"{cfg.Train.Epochs} epochs{(cfg.Train.EpochSize > 0 ? $" of {cfg.Train.EpochSize:N0} chunks" : "")}, batch {cfg.Train.Batch}, learning rate {F(cfg.Train.Lr)}, beta {F(cfg.Train.Beta)}, seed {cfg.Train.Seed}");
+        Row(h, "model", $"{cfg.Model.Kind}: {cfg.Model.Descriptor.Architecture(cfg.Model)}");
+        Row(h, "training", $"{cfg.Train.Epochs} epochs{(cfg.Train.EpochSize > 0 ? $" of {cfg.Train.EpochSize:N0} chunks" : "")}, batch {cfg.Train.Batch}, learning rate {F(cfg.Train.Lr)}, augmentation {Name(cfg.Train.Augment.ToString())}, seed {cfg.Train.Seed}");
         Row(h, "preset", cfg.Preset);
         h.Append("</table><details><summary>config.json</summary><pre>").Append(E(c.ConfigJson)).Append("</pre></details></section>\n");
     }
@@ -96,8 +103,8 @@ public static class ReportPage
 
     static void Curves(StringBuilder h, ReportContent c)
     {
-        h.Append("<section id=\"curves\"><h2>Training curves</h2><p>The loss is the reconstruction error plus the KL term (how far the codes stray from the random codes samples are drawn from); ");
-        h.Append("both should fall and level off. A validation curve far above the training curve means overfitting.</p>");
+        h.Append("<section id=\"curves\"><h2>Training curves</h2><p>The model's loss terms on training and validation chunks against training images seen; ");
+        h.Append("losses should fall and level off. A validation curve far above the training curve means overfitting.</p>");
         if (c.Curves.Count == 0) h.Append("<p class=\"note\">No curves: metrics.csv is missing or empty.</p>");
         h.Append("<div class=\"curves\">");
         foreach (var f in c.Curves)

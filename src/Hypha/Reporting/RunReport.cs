@@ -2,8 +2,8 @@ using System.Globalization;
 using Hypha.Data;
 using Hypha.Evaluation;
 using Hypha.Imaging;
+using Hypha.Models;
 using Hypha.Runs;
-using Hypha.Sampling;
 using Hypha.Training;
 using Hypha.Training.Observers;
 using static TorchSharp.torch;
@@ -35,8 +35,9 @@ public static class RunReport
     {
         RunEvaluation.RequireCheckpoint(run);
         var configJson = File.ReadAllText(run.ConfigPath);
-        var curves = Curves(run);
+        var curves = Curves(run, run.ReadConfig().Model.Descriptor);
         var (record, note, pairs) = LatestEvaluation(run, log);
+        var folderEvaluations = SampleFolderEvaluations(run);
 
         using var session = TrainingSession.OpenTrained(run, device, log);
         var header = Checkpoint.ReadHeader(run.LastCheckpoint);
@@ -46,15 +47,22 @@ public static class RunReport
 
         using var scope = NewDisposeScope();
         var test = session.Data.Index.Test.Count > 0 ? session.Data.Index.Test : session.Data.Index.Validation;
-        ReportFigure? recon = null, interp = null;
+        ReportFigure? recon = null, interp = null, trajectory = null;
         var model = session.Model;
         var side = model.Resolution;
-        if (test.Count > 0)
+        var lacks = new Dictionary<string, string>();
+        var encoder = model.As<IEncoderModel>();
+        if (encoder is null)
+        {
+            lacks["reconstructions"] = $"The {model.Kind} model does not encode chunks, so it has no reconstructions.";
+            lacks["interpolations"] = $"The {model.Kind} model has no latent codes to interpolate between.";
+        }
+        if (encoder is not null && test.Count > 0)
         {
             var n = Math.Min(ReconstructionCount, test.Count);
             var picks = Spread(test, n);
             var x = RunEvaluation.Cut(session, picks, 64);
-            var xhat = RunEvaluation.Reconstruct(model, x, session.Device, 64);
+            var xhat = RunEvaluation.Reconstruct(encoder, x, session.Device, 64);
             var grid = ImageGrid.SideBySide(x, xhat, columns: 5);
             recon = new ReportFigure("Reconstructions",
                 $"Left: {n} real test chunks ({side} x {side} px) the model never trained on. Right: the model's reconstruction of each, in the same place. " +
@@ -67,7 +75,7 @@ public static class RunReport
                 var ends = Spread(test, 2 * pairsN);
                 var a = RunEvaluation.Cut(session, ends.Where((_, i) => i % 2 == 0).ToList(), 64);
                 var b = RunEvaluation.Cut(session, ends.Where((_, i) => i % 2 == 1).ToList(), 64);
-                var rows = LatentInterpolation.Rows(model, a, b, session.Device, steps: 8);
+                var rows = LatentInterpolation.Rows(encoder, a, b, session.Device, steps: 8);
                 var igrid = ImageGrid.Tile(rows, columns: 10);
                 interp = new ReportFigure("Latent interpolations",
                     $"Each row starts and ends with a real test chunk (first and last image). The 8 images between are decoded from evenly spaced points on the straight line between the two chunks' codes. " +
@@ -75,12 +83,23 @@ public static class RunReport
                     Png(igrid), Scale(igrid));
             }
         }
-        var z = Generation.PriorLatents(SampleCount, model.LatentSize, seed);
-        var samples = Generation.Decode(model, z, session.Device);
-        var sgrid = ImageGrid.Tile(samples, columns: 10);
+        var samples = model.Sample(new SampleRequest(SampleCount, seed) { Device = session.Device });
+        var realCount = Math.Min(10, test.Count);
+        var sgrid = realCount > 0
+            ? ImageGrid.Tile(cat([RunEvaluation.Cut(session, Spread(test, realCount), 64), samples], 0), columns: 10)
+            : ImageGrid.Tile(samples, columns: 10);
         var sampleFig = new ReportFigure("Samples",
-            $"{SampleCount} synthetic chunks decoded from random codes (seed {seed}), as hypha sample makes them. Compare them by eye with the real chunks above: texture, roots, fungal structures, contrast.",
+            (realCount > 0 ? $"First row: {realCount} real test chunks, for comparison. Below: " : "") +
+            $"{SampleCount} synthetic chunks (seed {seed}), as hypha sample makes them. Compare them by eye with the real chunks: texture, roots, fungal structures, contrast.",
             Png(sgrid), Scale(sgrid));
+        if (model.As<ITrajectoryModel>() is { } stepwise)
+        {
+            var frames = stepwise.Trajectory(seed, 10, session.Device, new SamplerSettings());
+            var tgrid = ImageGrid.Tile(frames, columns: (int)frames.shape[0]);
+            trajectory = new ReportFigure("Denoising trajectory",
+                $"One sample (seed {seed}) as it is made: left to right, the model's estimate of the final image at evenly spaced denoising steps, from pure noise to the sample itself.",
+                Png(tgrid), Scale(tgrid));
+        }
 
         return new ReportContent
         {
@@ -93,10 +112,15 @@ public static class RunReport
             Curves = curves,
             Reconstructions = recon,
             Samples = sampleFig,
+            SampleHistory = SampleHistory(run),
+            Trajectory = trajectory,
+            Lacks = lacks,
+            ModelSummary = $"{session.Config.Model.Kind}: {session.Config.Model.Descriptor.Summary}",
             Interpolations = interp,
             Evaluation = record,
             EvaluationNote = note,
             ClosestPairs = pairs,
+            SampleFolderEvaluations = folderEvaluations,
         };
     }
 
@@ -118,22 +142,39 @@ public static class RunReport
         return path;
     }
 
-    static List<ReportFigure> Curves(RunFolder run)
+    static List<ReportFigure> Curves(RunFolder run, ModelDescriptor descriptor)
     {
-        string[] names = ["loss.png", "kl.png", "mse.png"];
-        if (names.Take(2).Any(n => !File.Exists(Path.Combine(run.PlotsDir, n))) && File.Exists(run.MetricsCsv))
+        var terms = descriptor.Terms.Where(t => t.Plot).ToList();
+        if (terms.Any(t => !File.Exists(Path.Combine(run.PlotsDir, t.PlotFile))) && File.Exists(run.MetricsCsv))
         {
             Directory.CreateDirectory(run.PlotsDir);
-            CurvesObserver.Draw(run);
+            CurvesObserver.Draw(run, descriptor);
         }
-        var captions = new Dictionary<string, (string, string)>
+        return terms.Where(t => File.Exists(Path.Combine(run.PlotsDir, t.PlotFile)))
+            .Select(t => new ReportFigure(t.Title, t.Description, File.ReadAllBytes(Path.Combine(run.PlotsDir, t.PlotFile)))).ToList();
+    }
+
+    /// <summary>Up to 6 of the per-epoch sample grids training kept (grids/history), evenly spaced, last included,
+    /// side by side with the epoch under each.</summary>
+    static ReportFigure? SampleHistory(RunFolder run)
+    {
+        var dir = Path.Combine(run.GridsDir, GridsObserver.HistoryDir);
+        if (!Directory.Exists(dir)) return null;
+        var files = Directory.GetFiles(dir, "samples_e*.png").Order(StringComparer.Ordinal).ToList();
+        if (files.Count < 2) return null;
+        var n = Math.Min(6, files.Count);
+        var picked = Enumerable.Range(0, n).Select(i => files[(int)Math.Round((double)i * (files.Count - 1) / (n - 1))]).Distinct().ToList();
+        using var scope = NewDisposeScope();
+        var grids = picked.Select(f =>
         {
-            ["loss.png"] = ("Loss", "Reconstruction error plus KL per image, training and validation chunks, against training images seen (log scale). Lower is better."),
-            ["kl.png"] = ("KL divergence", "How much information the codes carry beyond the random prior, in nats per image. It usually rises early, then settles."),
-            ["mse.png"] = ("Reconstruction error", "Mean squared error per pixel on the 0-1 intensity scale (log scale). Lower is better."),
-        };
-        return names.Where(n => File.Exists(Path.Combine(run.PlotsDir, n)))
-            .Select(n => new ReportFigure(captions[n].Item1, captions[n].Item2, File.ReadAllBytes(Path.Combine(run.PlotsDir, n)))).ToList();
+            var image = ImageReader.Read(f)[0];
+            return tensor(image.Pixels).view(image.Channels, image.Height, image.Width).to_type(ScalarType.Float32) / 255f;
+        }).ToList();
+        if (grids.Select(g => string.Join("x", g.shape)).Distinct().Count() != 1) return null; // a progressive model's grids grow
+        var strip = ImageGrid.Tile(stack(grids), columns: grids.Count);
+        var epochs = string.Join(", ", picked.Select(f => int.Parse(Path.GetFileNameWithoutExtension(f)["samples_e".Length..], CultureInfo.InvariantCulture)));
+        return new ReportFigure("Samples through training",
+            $"The same 64 seeds sampled at the end of epochs {epochs} (left to right): how the samples formed during training.", Png(strip), Scale(strip));
     }
 
     static (EvaluationRecord?, string?, List<ReportPair>) LatestEvaluation(RunFolder run, Action<string>? log)
@@ -149,8 +190,9 @@ public static class RunReport
         {
             throw new HyphaException(ExitCode.BadCheckpoint, $"cannot be read: {e.Message}", path, e);
         }
-        if (all.Count == 0) return (null, null, []);
-        var record = all[^1];
+        // Lines of hypha evaluate --samples FOLDER are not the model's: SampleFolderEvaluations shows them.
+        var record = SamplesFolderSection.Latest(all).Model;
+        if (record is null) return (null, null, []);
         var pairs = new List<ReportPair>();
         var memo = record.Metrics.FirstOrDefault(m => m.ClosestPairs is { Count: > 0 });
         if (memo is not null && record.Context.TryGetValue(RunEvaluation.ArtifactsKey, out var rel))
@@ -159,6 +201,12 @@ public static class RunReport
             pairs.AddRange(images.Select((p, i) => new ReportPair(p.Sample, p.Train, memo.ClosestPairs![i].Distance)));
         }
         return (record, null, pairs);
+    }
+
+    static IReadOnlyList<EvaluationRecord> SampleFolderEvaluations(RunFolder run)
+    {
+        var path = RunEvaluation.MetricsPath(run);
+        return File.Exists(path) ? SamplesFolderSection.Latest(MetricsJsonl.ReadAll(path)).Folders : [];
     }
 
     static List<ChunkRef> Spread(IReadOnlyList<ChunkRef> chunks, int n) =>

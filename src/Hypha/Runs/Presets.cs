@@ -1,5 +1,7 @@
 using Hypha.Data;
 using Hypha.Models;
+using Hypha.Models.Diffusion;
+using Hypha.Models.ProgressiveVae;
 using Hypha.Training;
 
 namespace Hypha.Runs;
@@ -12,7 +14,7 @@ public static class Presets
     {
         Preset = "thesis",
         Data = new DataOptions { Chunk = 224, Stride = 16 },
-        Model = new ModelOptions { Width = 64, Latent = 256 },
+        Model = new VaeOptions { Width = 64, Latent = 256 },
         Train = new TrainOptions { Epochs = 90, Batch = 64, Lr = 5e-4 },
     };
 
@@ -26,8 +28,8 @@ public static class Presets
     {
         Preset = "cpu",
         Data = new DataOptions { Chunk = 64, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
-        Model = new ModelOptions { Width = 16, Latent = 64 },
-        Train = new TrainOptions { Epochs = 30, Batch = 16, Lr = 2e-3, KlWarmup = 4096, EpochSize = 2048, ValLimit = 256 },
+        Model = new VaeOptions { Width = 16, Latent = 64, KlWarmup = 4096 },
+        Train = new TrainOptions { Epochs = 30, Batch = 16, Lr = 2e-3, EpochSize = 2048, ValLimit = 256 },
     };
 
     /// <summary>
@@ -38,7 +40,7 @@ public static class Presets
     {
         Preset = "provae",
         Data = new DataOptions { Chunk = 224, Stride = 16 },
-        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 64, Latent = 256, Progressive = new() { EpochsPerStage = 30 } },
+        Model = new ProVaeOptions { Width = 64, Latent = 256, Progressive = new() { EpochsPerStage = 30 } },
         Train = new TrainOptions { Epochs = 180, Batch = 64, Lr = 5e-4 },
     };
 
@@ -51,8 +53,39 @@ public static class Presets
     {
         Preset = "provae-cpu",
         Data = new DataOptions { Chunk = 56, Stride = 16 },
-        Model = new ModelOptions { Kind = ModelKind.Provae, Width = 16, Latent = 128, Progressive = new() { EpochsPerStage = 3, PixelNorm = false, EqualizedLr = false } },
+        Model = new ProVaeOptions { Width = 16, Latent = 128, Progressive = new() { EpochsPerStage = 3, PixelNorm = false, EqualizedLr = false } },
         Train = new TrainOptions { Epochs = 12, Batch = 32, Lr = 1e-3, EpochSize = 2048, ValLimit = 256 },
+    };
+
+    /// <summary>
+    /// The diffusion model on a CPU: 64 chunks at stride 16 with percentile normalization (as cpu), the default U-Net
+    /// (width 16, channel multipliers 1,2,2,4, two residual blocks per level, attention at 8x8: about 1.1 M parameters),
+    /// v-prediction on a cosine schedule, EMA 0.999, batch 32, Adam 5e-4 with the gradient norm clipped at 1 (as DDPM
+    /// implementations do), dihedral augmentation (microscopy has no preferred orientation: 8x the distinct chunks), 6
+    /// epochs of 8,192 chunks (a preview grid and a validation pass each). Sized so that training and <c>hypha evaluate</c> fit in about 20 minutes on 2 cores
+    /// (docs/evaluation-amf.md). <c>hypha demo --model diffusion</c> uses it.
+    /// </summary>
+    public static RunConfig DiffusionCpu { get; } = new()
+    {
+        Preset = "diffusion-cpu",
+        Data = new DataOptions { Chunk = 64, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
+        Model = new DiffusionOptions(),
+        Train = new TrainOptions { Epochs = 6, Batch = 32, Lr = 5e-4, GradClip = 1, EpochSize = 8192, ValLimit = 256, Augment = Augment.Dihedral },
+    };
+
+    /// <summary>
+    /// The diffusion model on a GPU: 128 chunks at stride 16, width 64 with channel multipliers 1,2,2,4,4 (five levels,
+    /// 128 down to 8) and attention at 16 and 8, EMA 0.9999, batch 64, Adam 2e-4 (DDPM's), gradient clip 1, dihedral
+    /// augmentation, 100 epochs. 128 rather than the thesis's 224: a U-Net's cost grows with the pixels and its
+    /// attention with their square, 128 already holds a root's width and its hyphae, and whole micrographs come from
+    /// joint denoising of overlapping chunks rather than from bigger ones. Not yet run on a GPU (docs/gpu.md).
+    /// </summary>
+    public static RunConfig Diffusion { get; } = new()
+    {
+        Preset = "diffusion",
+        Data = new DataOptions { Chunk = 128, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
+        Model = new DiffusionOptions { Width = 64, ChannelMult = [1, 2, 2, 4, 4], AttentionResolutions = [16, 8], EmaDecay = 0.9999 },
+        Train = new TrainOptions { Epochs = 100, Batch = 64, Lr = 2e-4, GradClip = 1, Augment = Augment.Dihedral },
     };
 
     public static IReadOnlyDictionary<string, RunConfig> All { get; } = new Dictionary<string, RunConfig>
@@ -61,7 +94,13 @@ public static class Presets
         ["cpu"] = Cpu,
         ["provae"] = Provae,
         ["provae-cpu"] = ProvaeCpu,
+        ["diffusion"] = Diffusion,
+        ["diffusion-cpu"] = DiffusionCpu,
     };
+
+    /// <summary>Every preset as "name (chunk, model, epochs)", for help texts.</summary>
+    public static string Describe() => string.Join(", ", All.Select(kv =>
+        $"{kv.Key} ({kv.Value.Data.Chunk} chunks, {kv.Value.Model.Kind} {kv.Value.Model.Descriptor.Architecture(kv.Value.Model)}, {kv.Value.Train.Epochs} epochs)"));
 
     public static RunConfig Get(string name) =>
         All.TryGetValue(name.Trim().ToLowerInvariant(), out var preset)

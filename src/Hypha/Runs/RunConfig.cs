@@ -10,12 +10,15 @@ public sealed record RunConfig
 {
     /// <summary>Version of this file's layout; a newer one than <see cref="CurrentFormat"/> is refused.</summary>
     public int Format { get; init; } = CurrentFormat;
-    public const int CurrentFormat = 1;
+    /// <summary>2: model settings (beta, KL warm-up included) under <c>model</c>, by family; 1: the VAE's beta and KL
+    /// warm-up under <c>train</c> (read and converted).</summary>
+    public const int CurrentFormat = 2;
 
     /// <summary>The preset the run started from (see <see cref="Presets"/>).</summary>
     public string Preset { get; init; } = "thesis";
     public DataOptions Data { get; init; } = new();
-    public ModelOptions Model { get; init; } = new();
+    /// <summary>The model family's settings; default the thesis's ResNet-18 VAE.</summary>
+    public ModelOptions Model { get; init; } = new VaeOptions();
     public TrainOptions Train { get; init; } = new();
 
     /// <summary>Checks every setting that can be checked without reading images or loading libtorch.</summary>
@@ -24,7 +27,7 @@ public sealed record RunConfig
         Data.Validate();
         Model.Validate();
         Train.Validate();
-        ModelFactory.ValidateShape(Model, Data.Channels == Imaging.ChannelMode.Gray ? 1 : 3, Data.Chunk);
+        Model.Descriptor.ValidateShape(Model, Imaging.ChannelModeExtensions.Count(Data.Channels), Data.Chunk);
         return this;
     }
 }

@@ -29,8 +29,8 @@ public sealed partial class RunFolder
         var next = Directory.EnumerateDirectories(parent)
             .Select(d => RunNumber().Match(Path.GetFileName(d)))
             .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value)).DefaultIfEmpty(-1).Max() + 1;
-        var kind = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(config.Model.Kind.ToString());
-        var name = $"{next:D5}-{kind}-c{config.Data.Chunk}-l{config.Model.Latent}-{config.Preset}";
+        var tag = config.Model.Descriptor.FolderTag(config.Model);
+        var name = $"{next:D5}-{config.Model.Kind}-c{config.Data.Chunk}{(tag.Length > 0 ? "-" + tag : "")}-{config.Preset}";
         return At(Path.Combine(parent, name));
     }
 

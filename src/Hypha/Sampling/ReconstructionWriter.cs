@@ -16,7 +16,7 @@ namespace Hypha.Sampling;
 public static class ReconstructionWriter
 {
     /// <param name="limit">At most this many chunks (evenly spread over all kept chunks); 0 for all.</param>
-    public static int Write(IVaeModel model, ChunkBank bank, PreparedData data, string outDir, int limit = 0,
+    public static int Write(IEncoderModel model, ChunkBank bank, PreparedData data, string outDir, int limit = 0,
         ImageFormat format = ImageFormat.Png8, int batch = 128, bool overwrite = false, Action<int>? progress = null)
     {
         using var output = OutputFolder.Begin(outDir, overwrite);
@@ -31,7 +31,7 @@ public static class ReconstructionWriter
             using var scope = NewDisposeScope();
             int b = Math.Min(batch, n - i);
             var x = ModelInput.Fit(model, bank.Cut(chunks, i, b));
-            var xhat = Generation.Reconstruct(model, x);
+            var xhat = VaeMath.Reconstruct(model, x);
             var mse = (x - xhat).square().flatten(1).mean([1]).to(CPU).data<float>().ToArray();
             var xc = x.to(CPU);
             var rc = xhat.to(CPU);
@@ -42,7 +42,7 @@ public static class ReconstructionWriter
                 AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_recon{format.Extension()}"), ImageEncoding.Encode(rc[k], format));
                 var c = chunks[id];
                 csv.Append(CultureInfo.InvariantCulture,
-                    $"{id},{data.Images[c.Image].Label.Replace(',', ';')},{c.X},{c.Y},{mse[k]:G6},{10 * Math.Log10(1 / Math.Max(mse[k], 1e-12)):F3}\n");
+                    $"{id},{data.Images[c.Image].Label.Replace(',', ';')},{c.X},{c.Y},{mse[k]:G6},{Psnr.FromMse(mse[k]):F3}\n");
             }
             // Grids of 50 pairs, as the thesis's figures.
             for (var k = 0; k < b; k++)

@@ -6,24 +6,31 @@ using static TorchSharp.torch;
 
 namespace Hypha.Sampling;
 
-/// <summary>Writes synthetic chunks decoded from the prior: <c>sample_000000.png</c>... and <c>grid.png</c> of the first 64.</summary>
+/// <summary>Writes synthetic chunks a model samples: <c>sample_000000.png</c>... and <c>grid.png</c> of the first 64.</summary>
 public static class SampleWriter
 {
-    /// <param name="batch">Latents decoded at once; default 256.</param>
-    /// <param name="progress">Called with the number of files written so far.</param>
-    public static IReadOnlyList<string> Write(IVaeModel model, Device device, int count, string outDir, long seed,
-        ImageFormat format = ImageFormat.Png8, int batch = 256, bool overwrite = false, Action<int>? progress = null)
+    /// <param name="batch">Images generated at once; default 256.</param>
+    /// <param name="settings">Family sampling options (steps, eta, sampler); default the model's own.</param>
+    /// <param name="progress">Called with the number of images made so far.</param>
+    public static IReadOnlyList<string> Write(IGenerativeModel model, Device device, int count, string outDir, long seed,
+        ImageFormat format = ImageFormat.Png8, int batch = 256, bool overwrite = false, Action<int>? progress = null,
+        SamplerSettings? settings = null)
     {
         if (count < 1) throw HyphaException.Config($"--count must be at least 1 (got {count})");
         if (batch < 1) throw HyphaException.Config($"--batch must be at least 1 (got {batch})");
+        settings ??= new SamplerSettings();
         using var output = OutputFolder.Begin(outDir, overwrite);
         var written = new List<string>(count);
-        using var z = Generation.PriorLatents(count, model.LatentSize, seed);
         Tensor? gridImages = null;
         for (var i = 0; i < count; i += batch)
         {
             using var scope = NewDisposeScope();
-            var images = Generation.Decode(model, z.narrow(0, i, Math.Min(batch, count - i)), device, batch);
+            var start = i;
+            var images = model.Sample(new SampleRequest(Math.Min(batch, count - i), seed)
+            {
+                Start = start, Batch = batch, Device = device, Settings = settings,
+                Progress = k => progress?.Invoke(start + k),
+            });
             for (var k = 0; k < images.shape[0]; k++)
             {
                 var path = Path.Combine(outDir, $"sample_{i + k:D6}{format.Extension()}");
@@ -31,7 +38,6 @@ public static class SampleWriter
                 written.Add(path);
             }
             gridImages ??= images.narrow(0, 0, Math.Min(64, images.shape[0])).MoveToOuterDisposeScope();
-            progress?.Invoke(written.Count);
         }
         using (gridImages)
         using (var grid = ImageGrid.Tile(gridImages!, columns: 8))

@@ -20,7 +20,7 @@ public static class Checkpoint
     static readonly byte[] Magic = "HYPHA-CHECKPOINT"u8.ToArray();
     static readonly byte[] EndMarker = "HYPHA-END-OF-CKPT"u8.ToArray();
 
-    public static void Save(string path, CheckpointHeader header, IVaeModel model, ITrainingOptimizer? optimizer)
+    public static void Save(string path, CheckpointHeader header, IGenerativeModel model, ITrainingOptimizer? optimizer)
     {
         AtomicFile.DeleteStaleTemps(path);
         CheckpointSections.KeepPrevious(path);
@@ -65,12 +65,12 @@ public static class Checkpoint
     /// Loads weights (and optimizer and RNG state when <paramref name="optimizer"/> is given) after checking that the
     /// file is complete and belongs to a model of the same kind and shape.
     /// </summary>
-    public static CheckpointHeader Load(string path, IVaeModel model, ModelOptions expected, int channels, int chunkSize, ITrainingOptimizer? optimizer)
+    public static CheckpointHeader Load(string path, IGenerativeModel model, ModelOptions expected, int channels, int chunkSize, ITrainingOptimizer? optimizer)
     {
         using var fs = OpenChecked(path);
         using var r = new BinaryReader(fs, Encoding.UTF8);
         var header = ReadHeader(r, path);
-        if (header.Model.Kind != expected.Kind || header.Model.Width != expected.Width || header.Model.Latent != expected.Latent)
+        if (header.Model.Kind != expected.Kind || expected.Descriptor.Architecture(header.Model) != expected.Descriptor.Architecture(expected))
             throw new HyphaException(ExitCode.BadCheckpoint,
                 $"holds a {Describe(header.Model)} model, but the run wants a {Describe(expected)} one", path);
         if (header.Channels != channels || header.ChunkSize != chunkSize)
@@ -102,8 +102,7 @@ public static class Checkpoint
         return header;
     }
 
-    static string Describe(ModelOptions m) =>
-        $"{JsonNamingPolicy.SnakeCaseLower.ConvertName(m.Kind.ToString())} (width {m.Width}, latent {m.Latent})";
+    static string Describe(ModelOptions m) => $"{m.Kind} ({m.Descriptor.Architecture(m)})";
 
     static FileStream OpenChecked(string path, bool allSections = true)
     {

@@ -41,12 +41,8 @@ public sealed record TrainOptions
     public int Batch { get; init; } = 64;
     /// <summary>Adam learning rate; default 5e-4 (thesis).</summary>
     public double Lr { get; init; } = 5e-4;
-    /// <summary>Weight of the KL term; default 1 (a plain VAE).</summary>
-    public double Beta { get; init; } = 1.0;
-    /// <summary>Raise the KL weight linearly from 0 to <see cref="Beta"/> over this many training images, so the encoder
-    /// starts using its latent before the KL term can switch it off (posterior collapse); 0 (default, the thesis) starts at
-    /// full weight. Derived from images seen, so a resumed run continues the ramp where it stopped.</summary>
-    public long KlWarmup { get; init; }
+    /// <summary>Label-preserving augmentation of training batches; default <see cref="Data.Augment.None"/> (the thesis).</summary>
+    public Data.Augment Augment { get; init; } = Data.Augment.None;
 
     /// <summary>Default <see cref="LrSchedule.Constant"/>.</summary>
     public LrSchedule LrSchedule { get; init; } = LrSchedule.Constant;
@@ -56,8 +52,6 @@ public sealed record TrainOptions
         ? Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, (double)imagesSeen / totalImages)))
         : Lr;
 
-    /// <summary>The KL weight after <paramref name="imagesSeen"/> training images.</summary>
-    public double BetaAt(long imagesSeen) => KlWarmup <= 0 ? Beta : Beta * Math.Min(1.0, (double)imagesSeen / KlWarmup);
     /// <summary>Seeds the split, the data order, initialization and sampling; default 0.</summary>
     public int Seed { get; init; }
     /// <summary>auto (CUDA if available), cpu, cuda or cuda:N; default auto.</summary>
@@ -70,6 +64,9 @@ public sealed record TrainOptions
     public double GradClip { get; init; }
     /// <summary>Stop after this many NaN or Inf losses in a row (each such step is skipped); default 20.</summary>
     public int MaxBadSteps { get; init; } = 20;
+    /// <summary>Stop after this many minutes of training in this process (checkpointed, resumable with --resume, as a
+    /// cluster job's time limit wants); 0 (default) trains until the epochs are done.</summary>
+    public double TimeLimit { get; init; }
     /// <summary>Write a metrics row every this many steps; default 20.</summary>
     public int LogEvery { get; init; } = 20;
     /// <summary>Also checkpoint every this many steps inside an epoch; 0 (default) checkpoints at epoch ends only.</summary>
@@ -93,14 +90,13 @@ public sealed record TrainOptions
         if (Epochs < 0) throw HyphaException.Config($"epochs cannot be negative (got {Epochs})");
         if (Batch < 1) throw HyphaException.Config($"batch must be at least 1 (got {Batch})");
         if (!(Lr > 0) || double.IsInfinity(Lr)) throw HyphaException.Config($"learning rate must be positive (got {Lr})");
-        if (!(Beta >= 0) || double.IsInfinity(Beta)) throw HyphaException.Config($"beta must be zero or positive (got {Beta})");
-        if (KlWarmup < 0) throw HyphaException.Config($"KL warm-up cannot be negative (got {KlWarmup})");
         if (EpochSize < 0) throw HyphaException.Config($"epoch size cannot be negative (got {EpochSize})");
         if (Threads < 0) throw HyphaException.Config($"threads cannot be negative (got {Threads})");
         if (GradClip < 0) throw HyphaException.Config($"gradient clip cannot be negative (got {GradClip})");
         if (MaxBadSteps < 1) throw HyphaException.Config($"max bad steps must be at least 1 (got {MaxBadSteps})");
         if (LogEvery < 1) throw HyphaException.Config($"log interval must be at least 1 (got {LogEvery})");
         if (CheckpointEvery < 0) throw HyphaException.Config($"checkpoint interval cannot be negative (got {CheckpointEvery})");
+        if (!(TimeLimit >= 0) || double.IsInfinity(TimeLimit)) throw HyphaException.Config($"time limit must be 0 (none) or a positive number of minutes (got {TimeLimit})");
         Torch.DeviceSelector.Validate(Device);
     }
 }

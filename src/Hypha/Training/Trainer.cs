@@ -1,140 +1,132 @@
 using System.Diagnostics;
-using Hypha.Data;
 using Hypha.Models;
 using Hypha.Runs;
 using Hypha.Torch;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Hypha.Training;
 
 /// <summary>The result of a training call.</summary>
-public sealed record TrainResult(int EpochsDone, long ImagesSeen, int SkippedSteps, double LastValLoss, double LastValPsnr, bool Complete);
+/// <param name="LastValidation">The last epoch's validation terms (empty when no epoch ended in this call).</param>
+public sealed record TrainResult(int EpochsDone, long ImagesSeen, int SkippedSteps, IReadOnlyDictionary<string, double> LastValidation, bool Complete)
+{
+    /// <summary>True when <see cref="TrainOptions.TimeLimit"/> stopped training (a checkpoint was written).</summary>
+    public bool TimeLimitReached { get; init; }
+}
 
 /// <summary>
-/// The training loop: Adam on MSE + beta KL, a dispose scope per step (TorchSharp leaves temporaries to the GC
-/// otherwise: memory grew 60 MB a step), NaN/Inf steps skipped and counted, validation each epoch, an atomic
-/// checkpoint each epoch (and every <see cref="TrainOptions.CheckpointEvery"/> steps, and on cancellation).
+/// The training loop: resumes (or starts) a run, then for each epoch runs <see cref="TrainingStep"/>s over the
+/// epoch's seeded order, logs averaged terms every <see cref="TrainOptions.LogEvery"/> steps, ends the epoch
+/// (validation with the model's own loss, observers) and checkpoints as <see cref="CheckpointPolicy"/> says.
 /// </summary>
 public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObserver> observers, Action<StepProgress>? progress = null)
 {
     readonly RunConfig _config = context.Config;
-    readonly IVaeModel _model = context.Model;
+    readonly IGenerativeModel _model = context.Model;
 
     /// <summary>Trains until the configured epochs are done, continuing from the run's last checkpoint when
-    /// <paramref name="resume"/> is set. Cancellation writes a checkpoint, then throws <see cref="OperationCanceledException"/>.</summary>
+    /// <paramref name="resume"/> is set (a run that has none yet starts from the beginning). Cancellation writes a
+    /// checkpoint, then throws <see cref="OperationCanceledException"/>.</summary>
     public TrainResult Run(bool resume, CancellationToken cancel = default)
     {
         var t = _config.Train;
         var train = context.Index.Train;
-        var run = context.Run;
         Models.Layers.Autocast.PrepareWeights(_model, t.ChannelsLast);
         using var optimizer = TrainingOptimizer.For(_model, t.Lr);
         using var governor = ThreadGovernor.For(context.Device, t.Threads);
-        CheckpointHeader? from = null;
-        if (resume)
-        {
-            if (!File.Exists(run.LastCheckpoint))
-                throw new HyphaException(ExitCode.BadCheckpoint, "--resume given but the run has no checkpoint yet", run.LastCheckpoint);
-            from = Checkpoint.Load(run.LastCheckpoint, _model, _config.Model, context.Bank.Channels, context.Bank.Size, optimizer);
-            EnsureResumable(from, t.Epochs);
-        }
-        // A progressive model's stage and alpha follow the images shown, so a resumed run continues where it was.
-        var progressive = _model as IProgressiveModel;
+        var from = resume ? Resume(optimizer) : null;
+        var position = TrainingPosition.From(from);
+        var progressive = _model.As<IProgressiveModel>();
         long imagesPerEpoch = ImagesPerEpoch(train.Count, t);
-        progressive?.Advance(from?.ImagesSeen ?? 0, imagesPerEpoch);
+        // A progressive model's stage and alpha follow the images shown, so a resumed run continues where it was.
+        progressive?.Advance(position.ImagesSeen, imagesPerEpoch);
         foreach (var o in observers) o.OnStart(context, from);
 
-        int epoch = from?.Epoch ?? 0, firstStep = from?.StepInEpoch ?? 0;
-        long imagesSeen = from?.ImagesSeen ?? 0, globalStep = from?.GlobalStep ?? 0;
-        int skipped = from?.SkippedSteps ?? 0, badInARow = 0;
-        double lastValLoss = double.NaN, lastValPsnr = double.NaN;
+        var step = new TrainingStep(_model, optimizer, t);
+        var checkpoints = new CheckpointPolicy(context, optimizer);
+        IReadOnlyDictionary<string, double> lastVal = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
         long imagesThisSession = 0;
         var window = new MetricsWindow();
+        double Ips() => imagesThisSession / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
 
-        void Save(int e, int stepInEpoch, bool complete)
+        while (position.Epoch < t.Epochs)
         {
-            // A NaN gradient with a finite loss poisons the weights without a bad step being seen: never overwrite the
-            // last good checkpoint with them.
-            if (!optimizer.WeightsFinite())
-                throw new HyphaException(ExitCode.Diverged,
-                    $"the weights became NaN or infinite (epoch {e + (stepInEpoch == 0 ? 0 : 1)}); training stopped and {KeptCheckpoint(run)}. " +
-                    "Try a lower --lr or --grad-clip", KeptPath(run));
-            Checkpoint.Save(run.LastCheckpoint, new CheckpointHeader(Checkpoint.CurrentFormat, _config.Model, context.Bank.Channels, context.Bank.Size,
-                e, stepInEpoch, globalStep, imagesSeen, skipped, complete, DateTime.UtcNow), _model, optimizer);
-        }
-
-        for (; epoch < t.Epochs; epoch++, firstStep = 0)
-        {
-            var order = EpochOrder.For(train.Count, t.EpochSize, t.Seed, epoch);
+            var order = EpochOrder.For(train.Count, t.EpochSize, t.Seed, position.Epoch);
             int steps = EpochOrder.Steps(order.Length, t.Batch), batch = EpochOrder.BatchLength(order.Length, t.Batch);
             long totalImages = (long)t.Epochs * steps * batch;
             _model.Module.train();
-            for (var step = firstStep; step < steps; step++)
+            while (position.StepInEpoch < steps)
             {
+                var s = position.StepInEpoch;
                 using (var scope = NewDisposeScope())
                 using (t.ComputeScope(context.Device))
                 {
-                    progressive?.Advance(imagesSeen, imagesPerEpoch);
-                    var x = ModelInput.Fit(_model, context.Bank.Cut(train, order.AsSpan(step * batch, batch)));
-                    var output = _model.Forward(x);
-                    var terms = _model.Loss(x, output, t.BetaAt(imagesSeen));
-                    // Derived from images seen, like the KL weight: a resumed run continues the schedule exactly.
-                    optimizer.LearningRate = t.LrAt(imagesSeen, totalImages);
-                    var loss = terms.Loss.item<float>();
-                    if (!float.IsFinite(loss))
+                    progressive?.Advance(position.ImagesSeen, imagesPerEpoch);
+                    var x = ModelInput.Fit(_model, context.Bank.Cut(train, order.AsSpan(s * batch, batch)));
+                    // Derived from images seen, like every schedule: a resumed run continues it exactly.
+                    var terms = step.Run(x, position, t.LrAt(position.ImagesSeen, totalImages),
+                        what => checkpoints.Diverged($"{what} (epoch {position.Epoch + 1}, step {s + 1})"));
+                    if (terms is not null)
                     {
-                        skipped++;
-                        if (++badInARow >= t.MaxBadSteps)
-                            throw new HyphaException(ExitCode.Diverged,
-                                $"the loss was NaN or infinite for {badInARow} steps in a row (epoch {epoch + 1}, step {step + 1}); " +
-                                $"training stopped and {KeptCheckpoint(run)}. Try a lower --lr or --grad-clip", KeptPath(run));
-                        continue;
+                        imagesThisSession += batch;
+                        window.Add(terms);
                     }
-                    badInARow = 0;
-                    optimizer.ZeroGrad();
-                    terms.Loss.backward();
-                    if (t.GradClip > 0) optimizer.ClipGradNorm(t.GradClip);
-                    optimizer.Step();
-                    imagesSeen += batch;
-                    imagesThisSession += batch;
-                    globalStep++;
-                    window.Add(loss, terms.Reconstruction.item<float>(), terms.Kl.item<float>(), terms.MsePerPixel.item<float>());
                 }
-
+                position.StepInEpoch++;
                 governor?.Tick();
-                var ips = imagesThisSession / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
-                long remaining = (long)(steps - step - 1) * batch + (long)(t.Epochs - epoch - 1) * steps * batch;
-                progress?.Invoke(new StepProgress(epoch, t.Epochs, step + 1, steps, imagesSeen, window.LastLoss, window.LastKl,
-                    window.LastMse, ips, clock.Elapsed, ips > 0 ? TimeSpan.FromSeconds(remaining / ips) : null, skipped,
+                var ips = Ips();
+                long remaining = (long)(steps - position.StepInEpoch) * batch + (long)(t.Epochs - position.Epoch - 1) * steps * batch;
+                progress?.Invoke(new StepProgress(position.Epoch, t.Epochs, position.StepInEpoch, steps, position.ImagesSeen, window.Last,
+                    ips, clock.Elapsed, ips > 0 ? TimeSpan.FromSeconds(remaining / ips) : null, position.SkippedSteps,
                     governor?.Threads ?? 0, governor?.MaxThreads ?? 0));
-                if (globalStep % t.LogEvery == 0 && window.Count > 0)
-                    Emit(window.Drain(epoch, step + 1, globalStep, imagesSeen, ips, clock.Elapsed.TotalSeconds, skipped));
+                if (position.GlobalStep % t.LogEvery == 0 && window.Count > 0) Emit(window.Drain(position, "train", ips, clock));
 
                 if (cancel.IsCancellationRequested)
                 {
-                    Save(epoch, step + 1, complete: false);
+                    checkpoints.Save(position, complete: false);
                     throw new OperationCanceledException("training interrupted; checkpoint written", cancel);
                 }
-                if (t.CheckpointEvery > 0 && (step + 1) % t.CheckpointEvery == 0 && step + 1 < steps) Save(epoch, step + 1, complete: false);
+                if (t.TimeLimit > 0 && clock.Elapsed.TotalMinutes >= t.TimeLimit && position.StepInEpoch < steps)
+                {
+                    if (window.Count > 0) Emit(window.Drain(position, "train", Ips(), clock));
+                    checkpoints.Save(position, complete: false);
+                    return new TrainResult(position.Epoch, position.ImagesSeen, position.SkippedSteps, lastVal, Complete: false) { TimeLimitReached = true };
+                }
+                if (checkpoints.DueInside(position.StepInEpoch, steps)) checkpoints.Save(position, complete: false);
             }
-            if (window.Count > 0)
-                Emit(window.Drain(epoch, steps, globalStep, imagesSeen, imagesThisSession / Math.Max(1e-9, clock.Elapsed.TotalSeconds), clock.Elapsed.TotalSeconds, skipped));
-
-            using var compute = t.ComputeScope(context.Device);
-            var val = Validator.Score(_model, context.Bank, context.Index.Validation, t.ValLimit, Math.Max(t.Batch, 64), t.Beta);
-            lastValLoss = val.Loss;
-            lastValPsnr = val.Psnr;
-            Emit(new MetricsRow(epoch, steps, globalStep, imagesSeen, "val", val.Loss, val.Reconstruction, val.Kl, val.MsePerPixel,
-                val.Psnr, 0, clock.Elapsed.TotalSeconds, skipped));
-            using (new Sampling.Generation.EvalMode(_model))
-                foreach (var o in observers) o.OnEpochEnd(epoch, context);
-            Save(epoch + 1, 0, complete: epoch + 1 == t.Epochs);
+            if (window.Count > 0) Emit(window.Drain(position, "train", Ips(), clock));
+            lastVal = EndEpoch(position, clock);
+            position.Epoch++;
+            position.StepInEpoch = 0;
+            checkpoints.Save(position, complete: position.Epoch == t.Epochs);
         }
         // Resumed exactly at the last epoch's end (a run stopped between epochs, now given that many epochs): mark it done.
-        if (from is { Complete: false } && from.Epoch == t.Epochs && from.StepInEpoch == 0) Save(epoch, 0, complete: true);
-        return new TrainResult(epoch, imagesSeen, skipped, lastValLoss, lastValPsnr, epoch >= t.Epochs);
+        if (from is { Complete: false } && from.Epoch == t.Epochs && from.StepInEpoch == 0) checkpoints.Save(position, complete: true);
+        return new TrainResult(position.Epoch, position.ImagesSeen, position.SkippedSteps, lastVal, position.Epoch >= t.Epochs);
+    }
+
+    /// <summary>Loads the run's last checkpoint into the model and optimizer; null (start from the beginning) when the
+    /// run stopped before its first checkpoint.</summary>
+    CheckpointHeader? Resume(ITrainingOptimizer optimizer)
+    {
+        if (!File.Exists(context.Run.LastCheckpoint)) return null;
+        var from = Checkpoint.Load(context.Run.LastCheckpoint, _model, _config.Model, context.Bank.Channels, context.Bank.Size, optimizer);
+        EnsureResumable(from, _config.Train.Epochs);
+        return from;
+    }
+
+    /// <summary>Validation with the model's own loss, its metrics row, then the observers (model in eval mode).</summary>
+    IReadOnlyDictionary<string, double> EndEpoch(TrainingPosition position, Stopwatch clock)
+    {
+        var t = _config.Train;
+        using var compute = t.ComputeScope(context.Device);
+        var val = Validator.Score(_model, context.Bank, context.Index.Validation, t.ValLimit, Math.Max(t.Batch, 64), position.ImagesSeen);
+        Emit(new MetricsRow(position.Epoch, position.StepInEpoch, position.GlobalStep, position.ImagesSeen, "val", val.Terms, 0,
+            clock.Elapsed.TotalSeconds, position.SkippedSteps));
+        using (_model.EvalMode())
+            foreach (var o in observers) o.OnEpochEnd(position.Epoch, context);
+        return val.Terms;
     }
 
     /// <summary>A run cannot be trained backwards: throws a configuration error when the checkpoint <paramref name="from"/>
@@ -148,12 +140,6 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
                 $"step {from.StepInEpoch}); give --epochs {from.Epoch + 1} or more to continue it");
     }
 
-    static string KeptPath(RunFolder run) => File.Exists(run.LastCheckpoint) ? run.LastCheckpoint : run.Root;
-
-    static string KeptCheckpoint(RunFolder run) => File.Exists(run.LastCheckpoint)
-        ? "the last good checkpoint is kept"
-        : "no checkpoint had been written yet";
-
     /// <summary>Training images one epoch shows (full batches only), what progressive schedules count in.</summary>
     public static long ImagesPerEpoch(int trainCount, TrainOptions t)
     {
@@ -163,34 +149,30 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
 
     void Emit(MetricsRow row)
     {
-        if (row.Extras is null && _model is IProgressiveModel p) row = row with { Extras = p.Extras };
+        if (row.Extras is null && _model.As<IProgressiveModel>() is { } p) row = row with { Extras = p.Extras };
         foreach (var o in observers) o.OnMetrics(row);
     }
 
-    /// <summary>Running means of the loss terms between two metrics rows.</summary>
+    /// <summary>Running means of the reported terms between two metrics rows.</summary>
     sealed class MetricsWindow
     {
-        double _loss, _recon, _kl, _mse;
+        readonly Dictionary<string, double> _sums = [];
         public int Count { get; private set; }
-        public double LastLoss { get; private set; }
-        public double LastKl { get; private set; }
-        public double LastMse { get; private set; }
+        public IReadOnlyDictionary<string, double> Last { get; private set; } = new Dictionary<string, double>();
 
-        public void Add(double loss, double recon, double kl, double mse)
+        public void Add(Dictionary<string, double> terms)
         {
-            (_loss, _recon, _kl, _mse) = (_loss + loss, _recon + recon, _kl + kl, _mse + mse);
-            (LastLoss, LastKl, LastMse) = (loss, kl, mse);
+            foreach (var (k, v) in terms) _sums[k] = _sums.GetValueOrDefault(k) + v;
+            Last = terms;
             Count++;
         }
 
-        public MetricsRow Drain(int epoch, int step, long globalStep, long seen, double ips, double elapsed, int skipped)
+        public MetricsRow Drain(TrainingPosition p, string phase, double ips, Stopwatch clock)
         {
-            var mse = _mse / Count;
-            var row = new MetricsRow(epoch, step, globalStep, seen, "train", _loss / Count, _recon / Count, _kl / Count, mse,
-                Validator.Psnr(mse), ips, elapsed, skipped);
-            _loss = _recon = _kl = _mse = 0;
+            var means = _sums.ToDictionary(kv => kv.Key, kv => kv.Value / Count);
+            _sums.Clear();
             Count = 0;
-            return row;
+            return new MetricsRow(p.Epoch, p.StepInEpoch, p.GlobalStep, p.ImagesSeen, phase, means, ips, clock.Elapsed.TotalSeconds, p.SkippedSteps);
         }
     }
 }

@@ -6,20 +6,25 @@ using static TorchSharp.torch;
 namespace Hypha.Training;
 
 /// <summary>Live progress after each optimizer step, for consoles and progress bars.</summary>
+/// <param name="Terms">The last step's reported loss terms, by name, in the family's order.</param>
 public sealed record StepProgress(
-    int Epoch, int Epochs, int Step, int StepsPerEpoch, long ImagesSeen, double Loss, double Kl, double MsePerPixel,
+    int Epoch, int Epochs, int Step, int StepsPerEpoch, long ImagesSeen, IReadOnlyDictionary<string, double> Terms,
     double ImagesPerSecond, TimeSpan Elapsed, TimeSpan? Eta, int SkippedSteps, int CpuThreads = 0, int MaxCpuThreads = 0);
 
 /// <summary>One row of metrics.csv: a training average over the last log interval, or a validation pass.</summary>
 /// <param name="Phase"><c>train</c> or <c>val</c>.</param>
+/// <param name="Terms">The model's reported loss terms (<see cref="ModelDescriptor.Terms"/>), averaged, by name.</param>
 /// <param name="Extras">Model-specific columns (e.g. a progressive VAE's stage and alpha).</param>
 public sealed record MetricsRow(
-    int Epoch, int Step, long GlobalStep, long ImagesSeen, string Phase, double Loss, double Reconstruction, double Kl,
-    double MsePerPixel, double Psnr, double ImagesPerSecond, double ElapsedSeconds, int SkippedSteps,
-    IReadOnlyDictionary<string, double>? Extras = null);
+    int Epoch, int Step, long GlobalStep, long ImagesSeen, string Phase, IReadOnlyDictionary<string, double> Terms,
+    double ImagesPerSecond, double ElapsedSeconds, int SkippedSteps, IReadOnlyDictionary<string, double>? Extras = null);
 
 /// <summary>What observers may look at: the run, the model being trained and the data it trains on.</summary>
-public sealed record TrainingContext(RunFolder Run, RunConfig Config, IVaeModel Model, ChunkBank Bank, ChunkIndex Index, Device Device);
+public sealed record TrainingContext(RunFolder Run, RunConfig Config, IGenerativeModel Model, ChunkBank Bank, ChunkIndex Index, Device Device)
+{
+    /// <summary>The model family's descriptor.</summary>
+    public ModelDescriptor Descriptor => Config.Model.Descriptor;
+}
 
 /// <summary>Something that records training: CSV, TensorBoard, plots, grids. Called on the training thread.</summary>
 public interface ITrainingObserver : IDisposable

@@ -18,7 +18,7 @@ public sealed class TrainingSession : IDisposable
     public RunConfig Config { get; }
     public PreparedData Data { get; }
     public ChunkBank Bank { get; }
-    public IVaeModel Model { get; }
+    public IGenerativeModel Model { get; }
     public Device Device { get; }
 
     TrainingSession(RunFolder run, RunConfig config, PreparedData data, Device device)
@@ -30,7 +30,7 @@ public sealed class TrainingSession : IDisposable
         Bank = new ChunkBank(data, device);
         // Initialization is seeded so that two runs with the same seed start from the same weights.
         manual_seed(config.Train.Seed);
-        Model = ModelFactory.Create(config.Model, data.Channels, data.ChunkSize);
+        Model = config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         Model.Module.to(device);
     }
 
@@ -80,12 +80,12 @@ public sealed class TrainingSession : IDisposable
 
     /// <summary>Only the trained model of a run, on <paramref name="device"/> (default: the run's), without reading its images:
     /// enough for sampling.</summary>
-    public static (RunConfig Config, IVaeModel Model, Device Device) LoadModel(RunFolder run, string? device = null)
+    public static (RunConfig Config, IGenerativeModel Model, Device Device) LoadModel(RunFolder run, string? device = null)
     {
         var config = run.ReadConfig();
         var resolved = DeviceSelector.Resolve(device ?? config.Train.Device);
-        var channels = config.Data.Channels == Imaging.ChannelMode.Gray ? 1 : 3;
-        var model = ModelFactory.Create(config.Model, channels, config.Data.Chunk);
+        var channels = Imaging.ChannelModeExtensions.Count(config.Data.Channels);
+        var model = config.Model.Descriptor.Create(config.Model, channels, config.Data.Chunk);
         try
         {
             Checkpoint.Load(run.LastCheckpoint, model, config.Model, channels, config.Data.Chunk, optimizer: null);

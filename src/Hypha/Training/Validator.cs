@@ -1,47 +1,48 @@
 using Hypha.Data;
 using Hypha.Models;
-using Hypha.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Hypha.Training;
 
-/// <summary>Loss terms and PSNR of a model on held-out chunks.</summary>
-public sealed record ValidationScore(double Loss, double Reconstruction, double Kl, double MsePerPixel, double Psnr, int Chunks);
+/// <summary>The model's own loss terms on held-out chunks, averaged over chunks.</summary>
+public sealed record ValidationScore(IReadOnlyDictionary<string, double> Terms, int Chunks)
+{
+    /// <summary>The term <paramref name="name"/>, NaN when the model does not report it.</summary>
+    public double this[string name] => Terms.TryGetValue(name, out var v) ? v : double.NaN;
+}
 
 /// <summary>
-/// Scores held-out chunks deterministically: reconstruction through the posterior mean (no sampling noise, no use of
-/// the global RNG, so validation never changes what training does next), KL of the posterior, eval-mode batch norm.
+/// Scores held-out chunks deterministically with the model's own loss: eval mode, no gradients, validation paths (a
+/// VAE reconstructs through its posterior mean), and every random draw from a generator seeded by
+/// <see cref="Seed"/>, so validation never changes what training does next and gives the same number for the same
+/// weights.
 /// </summary>
 public static class Validator
 {
+    /// <summary>Seed of the validation generator.</summary>
+    public const long Seed = 0x5A11D;
+
     /// <param name="limit">Score at most this many chunks (the first ones of the part); 0 for all.</param>
-    public static ValidationScore Score(IVaeModel model, ChunkBank bank, IReadOnlyList<ChunkRef> chunks, int limit, int batch, double beta)
+    /// <param name="imagesSeen">Where training stands (for loss schedules such as a KL warm-up); default 0.</param>
+    public static ValidationScore Score(IGenerativeModel model, ChunkBank bank, IReadOnlyList<ChunkRef> chunks, int limit, int batch,
+        long imagesSeen = long.MaxValue)
     {
         int n = limit > 0 ? Math.Min(limit, chunks.Count) : chunks.Count;
-        double recon = 0, kl = 0, mse = 0;
-        using var mode = new Generation.EvalMode(model);
+        var sums = new Dictionary<string, double>();
+        using var mode = model.EvalMode();
         using var noGrad = no_grad();
+        using var generator = new Generator((ulong)Seed);
         for (var i = 0; i < n; i += batch)
         {
             using var scope = NewDisposeScope();
             int b = Math.Min(batch, n - i);
             var x = ModelInput.Fit(model, bank.Cut(chunks, i, b));
-            var (mu, logVar) = model.Encode(x);
-            var xhat = model.Decode(mu);
-            var terms = VaeMath.Loss(x, new VaeOutput(xhat, mu, logVar, mu), beta);
-            recon += terms.Reconstruction.item<float>() * b;
-            kl += terms.Kl.item<float>() * b;
-            mse += terms.MsePerPixel.item<float>() * b;
+            foreach (var (k, v) in model.Loss(x, new LossContext(imagesSeen, generator, Validation: true)).Values())
+                sums[k] = sums.GetValueOrDefault(k) + v * b;
         }
-        recon /= n;
-        kl /= n;
-        mse /= n;
-        return new ValidationScore(recon + beta * kl, recon, kl, mse, Psnr(mse), n);
+        return new ValidationScore(sums.ToDictionary(p => p.Key, p => n > 0 ? p.Value / n : double.NaN), n);
     }
-
-    /// <summary>PSNR in dB for images in [0, 1]: 10 log10(1 / MSE).</summary>
-    public static double Psnr(double msePerPixel) => 10 * Math.Log10(1.0 / Math.Max(msePerPixel, 1e-12));
 
     /// <summary>PSNR of the trivial model that predicts every pixel of a chunk as that chunk's own mean: the bar a
     /// reconstruction must clear to show it learned more than brightness.</summary>
@@ -56,6 +57,6 @@ public static class Validator
             var x = bank.Cut(chunks, i, b).flatten(1);
             mse += x.var(1, unbiased: false).sum().item<float>();
         }
-        return Psnr(mse / n);
+        return Imaging.Psnr.FromMse(mse / n);
     }
 }

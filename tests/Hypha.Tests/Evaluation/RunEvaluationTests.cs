@@ -1,3 +1,4 @@
+using Hypha.Models;
 using Hypha.Cli;
 using Hypha.Evaluation;
 using Hypha.Sampling;
@@ -53,8 +54,8 @@ public class RunEvaluationTests(EvaluatedRun fixture)
         var index = session.Data.Index;
         var train = RunEvaluation.Cut(session, RunEvaluation.Subset(index.Train, 100, 0, 1), 64);
         var test = RunEvaluation.Cut(session, RunEvaluation.Subset(index.Test, 32, 0, 2), 64);
-        var recon = RunEvaluation.Reconstruct(session.Model, test, session.Device, 64);
-        var samples = Generation.Decode(session.Model, Generation.PriorLatents(16, session.Model.LatentSize, 0), session.Device);
+        var recon = RunEvaluation.Reconstruct((IEncoderModel)session.Model, test, session.Device, 64);
+        var samples = session.Model.Sample(new SampleRequest(16, 0));
         using var inputs = EvaluationInputs.FromTestSplit(train, test, 0, samples, test, recon, session.Model);
         using var registry = MetricRegistry.CreateDefault();
         registry.Register(IwaeMetric.Key, () => new IwaeMetric { K = 4 });
@@ -104,7 +105,7 @@ public class RunEvaluationTests(EvaluatedRun fixture)
         using var scope = NewDisposeScope();
         var x = RunEvaluation.Cut(session, session.Data.Index.Test.Take(32).ToList(), 32);
         using var gen = Seeds.Generator(0, 42);
-        var logW = Iwae.LogWeights(session.Model, x, 64, Iwae.DefaultSigma, gen);
+        var logW = Iwae.LogWeights((ILikelihoodModel)session.Model, x, 64, Iwae.DefaultSigma, gen);
         int[] ks = [1, 4, 16, 64];
         var bounds = ks.Select(k => Enumerable.Range(0, 64 / k).Average(g => Iwae.Bound(logW[.., (g * k)..((g + 1) * k)], k))).ToArray();
         for (var i = 1; i < bounds.Length; i++)

@@ -103,12 +103,13 @@ internal sealed class PooledPixels : IFeatureExtractor
 /// so p(x) = N(b, W W^T + sigma^2 I). Its encoder uses the exact posterior mean but a diagonal variance inflated
 /// by <c>varianceScale</c>, so the ELBO is strictly loose and the IWAE bound has room to tighten.
 /// </summary>
-internal sealed class LinearGaussianVae : IVaeModel
+internal sealed class LinearGaussianVae : ILikelihoodModel
 {
     readonly Tensor w, b, postMeanMatrix, postLogVar;
     readonly Holder holder = new();
 
     public double Sigma { get; }
+    public string Kind => Hypha.Models.ResNetVae.ResNetVaeDescriptor.Key;
     public int Channels => 1;
     public int Resolution { get; }
     public int LatentSize { get; }
@@ -170,19 +171,9 @@ internal sealed class LinearGaussianVae : IVaeModel
         return lp.mean().item<double>();
     }
 
-    public VaeOutput Forward(Tensor x)
-    {
-        var (mu, logVar) = Encode(x);
-        var z = mu + (0.5 * logVar).exp() * randn_like(mu);
-        return new VaeOutput(Decode(z), mu, logVar, z);
-    }
+    public LossTerms Loss(Tensor x, LossContext context) => VaeMath.Loss(this, x, context, beta: 1);
 
-    public LossTerms Loss(Tensor x, VaeOutput output, double beta)
-    {
-        var recon = (x - output.Reconstruction).square().sum([1, 2, 3]).mean();
-        var kl = (-0.5 * (1 + output.LogVar - output.Mu.square() - output.LogVar.exp()).sum(1)).mean();
-        return new LossTerms(recon + beta * kl, recon, kl, recon / (Resolution * Resolution));
-    }
+    public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
 
     public void Dispose()
     {

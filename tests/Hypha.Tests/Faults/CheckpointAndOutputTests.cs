@@ -140,8 +140,39 @@ public sealed class CheckpointAndOutputTests(TrainedRunFixture trained) : IClass
         var before = TempDir.FilesUnder(run).Select(f => (f, Convert.ToHexString(File.ReadAllBytes(Path.Combine(run, f))))).ToList();
         var r = Cli.Run(Tiny.TrainArgs(run));
         Assert.True(r.Code == (int)ExitCode.OutputError, r.ToString());
-        Assert.Contains("already holds a run", r.Err);
+        Assert.Contains("already holds a trained run", r.Err);
         Assert.Equal(before, TempDir.FilesUnder(run).Select(f => (f, Convert.ToHexString(File.ReadAllBytes(Path.Combine(run, f))))).ToList());
+    }
+
+    /// <summary>A run that stopped before its first checkpoint (a crash, a time limit hit early) is no dead end: it can be
+    /// trained again without --resume, and --resume starts it from the beginning.</summary>
+    [Fact]
+    public void A_run_without_a_checkpoint_can_be_reused_or_resumed_from_the_start()
+    {
+        var run = trained.CopyTo(_tmp.Path("run"));
+        File.Delete(Path.Combine(run, "checkpoints", "last.ckpt"));
+        var again = Cli.Run(Tiny.TrainArgs(run));
+        Assert.True(again.Code == 0, again.ToString());
+        File.Delete(Path.Combine(run, "checkpoints", "last.ckpt"));
+        var resumed = Cli.Run("train", "--resume", "--run", run);
+        Assert.True(resumed.Code == 0, resumed.ToString());
+        Assert.True(File.Exists(Path.Combine(run, "checkpoints", "last.ckpt")));
+        Assert.True(Hypha.Training.Checkpoint.ReadHeader(Path.Combine(run, "checkpoints", "last.ckpt")).Complete);
+    }
+
+    /// <summary>--time-limit stops training with a checkpoint that --resume continues.</summary>
+    [Fact]
+    public void A_time_limit_stops_with_a_checkpoint_that_resume_continues()
+    {
+        var run = _tmp.Path("limited");
+        var r = Cli.Run(Tiny.TrainArgs(run, "--epochs", "50", "--time-limit", "0.0001"));
+        Assert.True(r.Code == 0, r.ToString());
+        var header = Hypha.Training.Checkpoint.ReadHeader(Path.Combine(run, "checkpoints", "last.ckpt"));
+        Assert.False(header.Complete);
+        Assert.Equal(1, header.GlobalStep);
+        var resumed = Cli.Run("train", "--resume", "--run", run, "--epochs", "1", "--time-limit", "0");
+        Assert.True(resumed.Code == 0, resumed.ToString());
+        Assert.True(Hypha.Training.Checkpoint.ReadHeader(Path.Combine(run, "checkpoints", "last.ckpt")).Complete);
     }
 
     [Fact]

@@ -20,7 +20,7 @@ public sealed class CheckpointDamageTests(ITestOutputHelper log) : IDisposable
     static void Load(string run, string ckpt)
     {
         var config = RunFolder.Open(run).ReadConfig();
-        using var model = ModelFactory.Create(config.Model, 1, config.Data.Chunk);
+        using var model = config.Model.Descriptor.Create(config.Model, 1, config.Data.Chunk);
         Checkpoint.Load(ckpt, model, config.Model, 1, config.Data.Chunk, optimizer: null);
     }
 

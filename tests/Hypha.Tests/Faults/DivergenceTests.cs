@@ -10,17 +10,16 @@ namespace Hypha.Tests.Faults;
 
 /// <summary>A model that behaves like <paramref name="inner"/> but lets a test poison the loss of chosen training steps.</summary>
 /// <param name="poison">Called with the 1-based training-step number and the loss terms; returns the terms to use.</param>
-sealed class FaultyModel(IVaeModel inner, Func<int, LossTerms, IVaeModel, LossTerms> poison) : IVaeModel
+sealed class FaultyModel(IGenerativeModel inner, Func<int, LossTerms, IGenerativeModel, LossTerms> poison) : IGenerativeModel
 {
     int _calls;
+    public string Kind => inner.Kind;
     public int Channels => inner.Channels;
     public int Resolution => inner.Resolution;
-    public int LatentSize => inner.LatentSize;
     public nn.Module Module => inner.Module;
-    public (Tensor Mu, Tensor LogVar) Encode(Tensor x) => inner.Encode(x);
-    public Tensor Decode(Tensor z) => inner.Decode(z);
-    public VaeOutput Forward(Tensor x) => inner.Forward(x);
-    public LossTerms Loss(Tensor x, VaeOutput output, double beta) => poison(++_calls, inner.Loss(x, output, beta), inner);
+    public LossTerms Loss(Tensor x, LossContext context) =>
+        context.Validation ? inner.Loss(x, context) : poison(++_calls, inner.Loss(x, context), inner);
+    public Tensor Sample(SampleRequest request) => inner.Sample(request);
     public void Dispose() { }
 }
 
@@ -40,13 +39,13 @@ public sealed class DivergenceTests : IDisposable
     static RunConfig Config(int epochs, int maxBadSteps = 3) => Presets.Cpu with
     {
         Data = Presets.Cpu.Data with { Images = [Tiny.Image], Chunk = 32, Stride = 16 },
-        Model = Presets.Cpu.Model with { Width = 4, Latent = 8 },
+        Model = (VaeOptions)Presets.Cpu.Model with { Width = 4, Latent = 8 },
         Train = Presets.Cpu.Train with { Epochs = epochs, Batch = 16, EpochSize = 64, Threads = 1, Device = "cpu", MaxBadSteps = maxBadSteps },
     };
 
-    static LossTerms NaNLoss(LossTerms t) => t with { Loss = t.Loss * float.NaN };
+    static LossTerms NaNLoss(LossTerms t) => t with { Objective = t.Objective * float.NaN };
 
-    (RunFolder Run, Func<TrainResult> Train) Setup(RunConfig config, Func<int, LossTerms, IVaeModel, LossTerms> poison)
+    (RunFolder Run, Func<TrainResult> Train) Setup(RunConfig config, Func<int, LossTerms, IGenerativeModel, LossTerms> poison)
     {
         var run = RunFolder.At(_tmp.Path("run"));
         var session = TrainingSession.Create(run, config);
@@ -60,7 +59,7 @@ public sealed class DivergenceTests : IDisposable
 
     static CheckpointHeader LoadFinite(RunFolder run, RunConfig config)
     {
-        using var model = ModelFactory.Create(config.Model, 1, config.Data.Chunk);
+        using var model = config.Model.Descriptor.Create(config.Model, 1, config.Data.Chunk);
         var header = Checkpoint.Load(run.LastCheckpoint, model, config.Model, 1, config.Data.Chunk, optimizer: null);
         using var scope = NewDisposeScope();
         Assert.All(model.Module.parameters(), p => Assert.True(isfinite(p).all().item<bool>(), "checkpoint holds non-finite weights"));
@@ -105,7 +104,7 @@ public sealed class DivergenceTests : IDisposable
         {
             if (step != 8) return t;
             var p = m.Module.parameters().First();
-            return t with { Loss = t.Loss + (p - p.detach()).square().sum().sqrt() };
+            return t with { Objective = t.Objective + (p - p.detach()).square().sum().sqrt() };
         });
         var e = Assert.Throws<HyphaException>(() => train());
         Assert.Equal(ExitCode.Diverged, e.Code);

@@ -144,3 +144,19 @@ public sealed class ChildProcess : IDisposable
         _p.Dispose();
     }
 }
+
+/// <summary>A run folder's last checkpoint, as the kill-and-resume tests read it.</summary>
+public static class RunCheckpoint
+{
+    public static string Path(string run) => System.IO.Path.Combine(run, "checkpoints", "last.ckpt");
+
+    /// <summary>Every parameter and buffer of the checkpoint's model, by name.</summary>
+    public static Dictionary<string, float[]> Weights(string run)
+    {
+        var config = Hypha.Runs.RunFolder.Open(run).ReadConfig();
+        var channels = Hypha.Imaging.ChannelModeExtensions.Count(config.Data.Channels);
+        using var model = config.Model.Descriptor.Create(config.Model, channels, config.Data.Chunk);
+        Hypha.Training.Checkpoint.Load(Path(run), model, config.Model, channels, config.Data.Chunk, optimizer: null);
+        return model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray());
+    }
+}

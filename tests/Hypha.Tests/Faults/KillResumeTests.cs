@@ -24,16 +24,9 @@ public sealed class KillResumeTests(ITestOutputHelper log) : IDisposable
     /// included, and long enough (about 3 s here) that a faster machine does not finish before the random delay ends.</summary>
     static string[] Args(string run) => Tiny.TrainArgs(run, "--epochs", "4", "--epoch-size", "128", "--checkpoint-every", "1", "--seed", "7");
 
-    static string Ckpt(string run) => Path.Combine(run, "checkpoints", "last.ckpt");
+    static string Ckpt(string run) => RunCheckpoint.Path(run);
 
-    /// <summary>Every parameter and buffer of the checkpoint's model, by name.</summary>
-    static Dictionary<string, float[]> Weights(string run)
-    {
-        var config = RunFolder.Open(run).ReadConfig();
-        using var model = ModelFactory.Create(config.Model, 1, config.Data.Chunk);
-        Checkpoint.Load(Ckpt(run), model, config.Model, 1, config.Data.Chunk, optimizer: null);
-        return model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());
-    }
+    static Dictionary<string, float[]> Weights(string run) => RunCheckpoint.Weights(run);
 
     [Fact]
     public void Sigkill_at_random_points_then_resume_reaches_the_weights_of_an_uninterrupted_run()

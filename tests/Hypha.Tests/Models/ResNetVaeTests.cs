@@ -17,13 +17,13 @@ public class ResNetVaeTests
         using var scope = NewDisposeScope();
         using var model = new ResNetVae(new ResNetVaeOptions(channels, size, width, latent));
         var x = rand(2, channels, size, size);
-        var output = model.Forward(x);
+        var output = VaeMath.Forward(model, x);
         Assert.Equal([2, channels, size, size], output.Reconstruction.shape);
         Assert.Equal([2, latent], output.Mu.shape);
         Assert.Equal([2, latent], output.LogVar.shape);
         Assert.InRange(output.Reconstruction.min().item<float>(), 0, 1);
         Assert.InRange(output.Reconstruction.max().item<float>(), 0, 1);
-        var terms = model.Loss(x, output, 1.0);
+        var terms = VaeMath.Terms(x, output, 1.0);
         Assert.Equal(terms.Reconstruction.item<float>() / (channels * size * size), terms.MsePerPixel.item<float>(), 4);
     }
 
@@ -52,11 +52,11 @@ public class ResNetVaeTests
         using var scope = NewDisposeScope();
         var x = rand(4, 1, 8, 8);
         var output = new VaeOutput(x.clone(), zeros(4, 5), zeros(4, 5), zeros(4, 5));
-        var atPrior = VaeMath.Loss(x, output, 1.0);
+        var atPrior = VaeMath.Terms(x, output, 1.0);
         Assert.Equal(0, atPrior.Kl.item<float>(), 6);
         Assert.Equal(0, atPrior.Reconstruction.item<float>(), 6);
         var shifted = output with { Mu = ones(4, 5) };
-        var terms = VaeMath.Loss(x, shifted, 2.0);
+        var terms = VaeMath.Terms(x, shifted, 2.0);
         Assert.Equal(2.5, terms.Kl.item<float>(), 5);           // 0.5 * sum(mu^2) = 0.5 * 5
         Assert.Equal(5.0, terms.Loss.item<float>(), 5);         // beta 2 * 2.5
     }

@@ -1,3 +1,4 @@
+using Hypha.Models.ProgressiveVae;
 using System.CommandLine;
 using Hypha.Cli;
 using Hypha.Models;
@@ -21,28 +22,28 @@ public sealed class ProgressiveCliTests
     public void EpochsFollowFromStagesUnlessGiven()
     {
         var c = Resolve("--model", "provae", "--chunk", "56", "--epochs-per-stage", "2");
-        Assert.Equal(ModelKind.Provae, c.Model.Kind);
+        Assert.Equal("provae", c.Model.Kind);
         Assert.Equal(8, c.Train.Epochs); // 4 stages (7, 14, 28, 56) x 2
         Assert.Equal(5, Resolve("--model", "provae", "--chunk", "56", "--epochs-per-stage", "2", "--epochs", "5").Train.Epochs);
         Assert.Equal(180, Resolve("--preset", "provae").Train.Epochs);
         Assert.Equal(60, Resolve("--preset", "provae", "--epochs-per-stage", "10").Train.Epochs);
         Assert.Equal(90, Resolve().Train.Epochs); // the ResNet-18 VAE keeps its epochs
-        Assert.Null(Resolve().Model.Progressive);
+        Assert.IsType<VaeOptions>(Resolve().Model);
     }
 
     [Fact]
     public void SwitchesAndFadeAreApplied()
     {
-        var p = Resolve("--model", "provae", "--chunk", "112", "--fade-images", "5000", "--equalized-lr", "false",
-            "--pixel-norm", "false", "--minibatch-std", "--scale-reconstruction").Model.Progressive!;
+        var p = ((ProVaeOptions)Resolve("--model", "provae", "--chunk", "112", "--fade-images", "5000", "--equalized-lr", "false",
+            "--pixel-norm", "false", "--minibatch-std", "--scale-reconstruction").Model).Progressive;
         Assert.Equal(5000, p.FadeImages);
         Assert.False(p.EqualizedLr);
         Assert.False(p.PixelNorm);
         Assert.True(p.MinibatchStd);
         Assert.True(p.ScaleReconstruction);
-        var cpu = Resolve("--preset", "provae-cpu").Model.Progressive!;
+        var cpu = ((ProVaeOptions)Resolve("--preset", "provae-cpu").Model).Progressive;
         Assert.False(cpu.PixelNorm);
-        Assert.True(Resolve("--preset", "provae-cpu", "--pixel-norm", "true").Model.Progressive!.PixelNorm);
+        Assert.True(((ProVaeOptions)Resolve("--preset", "provae-cpu", "--pixel-norm", "true").Model).Progressive.PixelNorm);
     }
 
     [Fact]

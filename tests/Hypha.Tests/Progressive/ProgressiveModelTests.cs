@@ -42,7 +42,7 @@ public sealed class ProgressiveModelTests
                 var x = rand(3, 1, chunk, chunk);
                 var fitted = ModelInput.Fit(model, x);
                 Assert.Equal([3L, 1, r, r], fitted.shape);
-                var output = model.Forward(fitted);
+                var output = VaeMath.Forward(model, fitted);
                 Assert.Equal([3L, 1, r, r], output.Reconstruction.shape);
                 Assert.Equal([3L, 5], output.Mu.shape);
                 Assert.Equal([3L, 5], output.LogVar.shape);
@@ -51,7 +51,7 @@ public sealed class ProgressiveModelTests
                 var max = output.Reconstruction.max().item<float>();
                 Assert.InRange(min, 0f, 1f);
                 Assert.InRange(max, 0f, 1f);
-                var loss = model.Loss(fitted, output, 1.0);
+                var loss = VaeMath.Terms(fitted, output, 1.0);
                 Assert.True(float.IsFinite(loss.Loss.item<float>()));
             }
     }
@@ -120,8 +120,8 @@ public sealed class ProgressiveModelTests
             // and it gets no gradient at alpha 1 (so Adam leaves it alone)
             model.SetPosition(stage, 1);
             model.zero_grad();
-            var output = model.Forward(x);
-            model.Loss(x, output, 1).Loss.backward();
+            var output = VaeMath.Forward(model, x);
+            VaeMath.Terms(x, output, 1).Loss.backward();
             Assert.All(oldParams, p => Assert.True(p.grad is null || p.grad.abs().sum().item<float>() == 0));
         }
     }
@@ -139,7 +139,7 @@ public sealed class ProgressiveModelTests
             using var scope = NewDisposeScope();
             var x = rand(4, 1, 14, 14);
             adam.zero_grad();
-            model.Loss(x, model.Forward(x), 1).Loss.backward();
+            VaeMath.Terms(x, VaeMath.Forward(model, x), 1).Loss.backward();
             adam.step();
         }
         foreach (var (name, p) in model.named_parameters())
@@ -157,19 +157,23 @@ public sealed class ProgressiveModelTests
     {
         using var scope = NewDisposeScope();
         manual_seed(6);
-        using var model = new ProgressiveVae(new ProgressiveVaeOptions(1, 56, 4, 8, new ProgressiveOptions { ScaleReconstruction = true }));
+        var progressive = new ProgressiveOptions { ScaleReconstruction = true };
+        using var model = new ProgressiveVae(new ProgressiveVaeOptions(1, 56, 4, 8, progressive),
+            new ProVaeOptions { Width = 4, Latent = 8, Beta = 0.5, Progressive = progressive });
+        model.eval();
         model.SetPosition(1, 1);
         var x = rand(2, 1, 14, 14);
-        var output = model.Forward(x);
-        var terms = model.Loss(x, output, 0.5);
-        var plain = VaeMath.Loss(x, output, 0.5);
+        var validation = new LossContext(0, Validation: true);
+        var terms = model.Loss(x, validation);
+        var plain = VaeMath.Terms(x, VaeMath.Forward(model, x, deterministic: true), 0.5);
         Assert.Equal(plain.Reconstruction.item<float>(), terms.Reconstruction.item<float>());
+        Assert.Equal(plain.Loss.item<float>(), terms.Loss.item<float>()); // reported terms unchanged
         var expected = plain.Reconstruction.item<float>() * 16 + 0.5 * plain.Kl.item<float>();
-        Assert.True(Math.Abs(terms.Loss.item<float>() - expected) < 1e-4 * expected, $"{terms.Loss.item<float>()} vs {expected}");
+        Assert.True(Math.Abs(terms.Objective.item<float>() - expected) < 1e-4 * expected, $"{terms.Objective.item<float>()} vs {expected}");
         model.SetPosition(3, 1);
         var x56 = rand(2, 1, 56, 56);
-        var out56 = model.Forward(x56);
-        Assert.Equal(VaeMath.Loss(x56, out56, 1).Loss.item<float>(), model.Loss(x56, out56, 1).Loss.item<float>());
+        var at56 = model.Loss(x56, validation);
+        Assert.Equal(at56.Loss.item<float>(), at56.Objective.item<float>());
     }
 
     [Fact]
@@ -193,17 +197,17 @@ public sealed class ProgressiveModelTests
     [Fact]
     public void ChunkMustBeSevenTimesAPowerOfTwo()
     {
-        var o = new ModelOptions { Kind = ModelKind.Provae, Width = 4, Latent = 8 };
-        var e = Assert.Throws<HyphaException>(() => ModelFactory.ValidateShape(o, 1, 64));
+        var o = new ProVaeOptions { Width = 4, Latent = 8 };
+        var e = Assert.Throws<HyphaException>(() => o.Descriptor.ValidateShape(o, 1, 64));
         Assert.Equal(ExitCode.InvalidConfig, e.Code);
         Assert.Contains("7 x 2^k", e.Message);
-        Assert.Throws<HyphaException>(() => ModelFactory.ValidateShape(o, 1, 7));
-        ModelFactory.ValidateShape(o, 1, 14);
-        ModelFactory.ValidateShape(o, 3, 224);
+        Assert.Throws<HyphaException>(() => o.Descriptor.ValidateShape(o, 1, 7));
+        o.Descriptor.ValidateShape(o, 1, 14);
+        o.Descriptor.ValidateShape(o, 3, 224);
         Assert.Equal(6, new ProgressiveOptions().Stages(224));
         Assert.Equal(180, new ProgressiveOptions().TotalEpochs(224));
         Assert.Throws<HyphaException>(() => (o with { Progressive = new() { EpochsPerStage = 0 } }).Validate());
-        using var model = ModelFactory.Create(o, 1, 56);
+        using var model = o.Descriptor.Create(o, 1, 56);
         Assert.IsType<ProgressiveVae>(model);
     }
 
@@ -212,7 +216,7 @@ public sealed class ProgressiveModelTests
     {
         var config = Presets.ProvaeCpu with
         {
-            Model = Presets.ProvaeCpu.Model with
+            Model = (ProVaeOptions)Presets.ProvaeCpu.Model with
             {
                 Progressive = new() { EpochsPerStage = 5, FadeImages = 1234, EqualizedLr = false, PixelNorm = false, MinibatchStd = true },
             },
@@ -228,7 +232,7 @@ public sealed class ProgressiveModelTests
         Assert.DoesNotContain("progressive", ConfigJson.Serialize(Presets.Cpu));
         Assert.Equal(180, Presets.Provae.Train.Epochs);
         Assert.Equal(5e-4, Presets.Provae.Train.Lr);
-        Assert.Equal(30, Presets.Provae.Model.Progressive!.EpochsPerStage);
+        Assert.Equal(30, ((ProVaeOptions)Presets.Provae.Model).Progressive.EpochsPerStage);
         Presets.Provae.Validated();
         Presets.ProvaeCpu.Validated();
     }
@@ -243,7 +247,7 @@ public sealed class ProgressiveModelTests
             var names0 = model.state_dict().Keys.ToList();
             model.SetPosition(2, 0.375);
             Assert.Equal(names0, model.state_dict().Keys.ToList());
-            var options = new ModelOptions { Kind = ModelKind.Provae, Width = 4, Latent = 8 };
+            var options = new ProVaeOptions { Width = 4, Latent = 8 };
             var path = Path.Combine(dir, "last.ckpt");
             Checkpoint.Save(path, new CheckpointHeader(Checkpoint.CurrentFormat, options, 1, 56, 3, 1, 10, 1000, 0, false, DateTime.UtcNow), model, null);
             using var loaded = Make(seed: 8);

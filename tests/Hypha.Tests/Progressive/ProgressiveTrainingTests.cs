@@ -18,9 +18,9 @@ public sealed class ProgressiveTrainingTests
     {
         Preset = "provae-cpu",
         Data = new DataOptions { Images = [SharedData.Path("amf_ink_roots")], Chunk = chunk, Stride = stride },
-        Model = new ModelOptions
+        Model = new ProVaeOptions
         {
-            Kind = ModelKind.Provae, Width = width, Latent = latent,
+            Width = width, Latent = latent,
             Progressive = new ProgressiveOptions { EpochsPerStage = epochsPerStage, FadeImages = fadeImages },
         },
         Train = new TrainOptions
@@ -34,7 +34,7 @@ public sealed class ProgressiveTrainingTests
     sealed class PositionLog
     {
         public readonly Dictionary<long, (int Stage, double Alpha)> Steps = [];
-        public void Record(IVaeModel model, StepProgress p)
+        public void Record(IGenerativeModel model, StepProgress p)
         {
             var m = (IProgressiveModel)model;
             Steps[p.ImagesSeen] = (m.Stage, m.Alpha);
@@ -125,7 +125,7 @@ public sealed class ProgressiveTrainingTests
             using var scope = NewDisposeScope();
             var model = (IProgressiveModel)_context!.Model;
             var x = ModelInput.Fit(model, _x!);
-            var mse = (x - Generation.Reconstruct(model, x)).square().mean().item<float>();
+            var mse = (x - VaeMath.Reconstruct((IEncoderModel)model, x)).square().mean().item<float>();
             Rows.Add((model.Stage, model.Alpha, mse));
         }
 

@@ -9,10 +9,11 @@ namespace Hypha.Tests.Reporting;
 [Collection(EvaluatedRunCollection.Name)]
 public class ReportTests(EvaluatedRun fixture)
 {
-    static readonly string[] Sections = ["summary", "config", "dataset", "curves", "reconstructions", "samples", "interpolations", "metrics", "memorization"];
+    static readonly string[] Sections = ["summary", "config", "dataset", "curves", "reconstructions", "samples", "sample-history", "interpolations", "metrics", "memorization"];
 
-    /// <summary>3 curves, reconstructions, samples, interpolations, and two images per closest pair.</summary>
-    int ExpectedImages => 6 + 2 * fixture.Evaluation.Record.Metrics.Single(m => m.Name == "memorization").ClosestPairs!.Count;
+    /// <summary>3 curves, reconstructions, samples, samples through training (the fixture trains several epochs),
+    /// interpolations, and two images per closest pair.</summary>
+    int ExpectedImages => 7 + 2 * fixture.Evaluation.Record.Metrics.Single(m => m.Name == "memorization").ClosestPairs!.Count;
 
     [Fact]
     public void Report_is_self_contained_and_has_every_section_the_metrics_table_and_the_pairs()

@@ -15,19 +15,19 @@ public class SamplingTests
     public void Decoding_in_batches_gives_contiguous_float32_images_whatever_the_compute_policy()
     {
         manual_seed(3);
-        using var model = ModelFactory.Create(new ModelOptions { Width = 4, Latent = 8 }, 1, 32);
+        using var model = (IEncoderModel)ModelRegistry.Get("resnet_vae").Create(new VaeOptions { Width = 4, Latent = 8 }, 1, 32);
         Autocast.StoreChannelsLast(model.Module);
-        using var z = Generation.PriorLatents(5, 8, seed: 1);
-        using var whole = Generation.Decode(model, z, CPU, batch: 5);
+        using var z = VaeMath.PriorLatents(5, 8, seed: 1);
+        using var whole = VaeMath.DecodeBatches(model, z, CPU, batch: 5);
         using (Autocast.Enter(ScalarType.BFloat16, channelsLast: true))
         {
-            using var parts = Generation.Decode(model, z, CPU, batch: 2); // 2 + 2 + 1
+            using var parts = VaeMath.DecodeBatches(model, z, CPU, batch: 2); // 2 + 2 + 1
             Assert.Equal(new long[] { 5, 1, 32, 32 }, parts.shape);
             Assert.Equal(ScalarType.Float32, parts.dtype);
             Assert.True(parts.is_contiguous());
             Assert.True((parts - whole).abs().max().item<float>() < 0.02f); // bf16 against fp32
         }
-        Assert.Throws<ArgumentException>(() => Generation.Decode(model, z.narrow(0, 0, 0), CPU));
+        Assert.Throws<ArgumentException>(() => VaeMath.DecodeBatches(model, z.narrow(0, 0, 0), CPU));
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public class SamplingTests
         var run = RunFolder.At(dir["run"]);
         SmallRuns.Train(run, SmallRuns.Tiny(epochs: 1));
         using var session = TrainingSession.OpenTrained(run);
-        var n = ReconstructionWriter.Write(session.Model, session.Bank, session.Data.Only(Hypha.Data.DataSplit.Test), dir["r"], limit: 12);
+        var n = ReconstructionWriter.Write((IEncoderModel)session.Model, session.Bank, session.Data.Only(Hypha.Data.DataSplit.Test), dir["r"], limit: 12);
         Assert.Equal(12, n);
         for (var i = 0; i < 12; i++)
         {

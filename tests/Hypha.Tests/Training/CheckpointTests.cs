@@ -11,15 +11,15 @@ public class CheckpointTests
     public void RoundTripRestoresWeightsExactly()
     {
         using var dir = new TempDir();
-        var options = new ModelOptions { Width = 4, Latent = 8 };
+        var options = new VaeOptions { Width = 4, Latent = 8 };
         manual_seed(1);
-        using var a = ModelFactory.Create(options, 1, 32);
+        using var a = options.Descriptor.Create(options, 1, 32);
         var header = new CheckpointHeader(Checkpoint.CurrentFormat, options, 1, 32, 3, 5, 50, 800, 0, false, DateTime.UtcNow);
         using var optimizer = new FlatAdam(a.Module.parameters(), 1e-3);
         Checkpoint.Save(dir["c.ckpt"], header, a, optimizer);
 
         manual_seed(2);
-        using var b = ModelFactory.Create(options, 1, 32);
+        using var b = options.Descriptor.Create(options, 1, 32);
         using var optimizerB = new FlatAdam(b.Module.parameters(), 1e-3);
         var read = Checkpoint.Load(dir["c.ckpt"], b, options, 1, 32, optimizerB);
         Assert.Equal((3, 5, 800L), (read.Epoch, read.StepInEpoch, read.ImagesSeen));
@@ -33,9 +33,9 @@ public class CheckpointTests
     public void ChannelsLastWeightsSaveAsTheirValuesAndLoadIntoEitherLayout()
     {
         using var dir = new TempDir();
-        var options = new ModelOptions { Width = 4, Latent = 8 };
+        var options = new VaeOptions { Width = 4, Latent = 8 };
         manual_seed(1);
-        using var a = ModelFactory.Create(options, 1, 32);
+        using var a = options.Descriptor.Create(options, 1, 32);
         Hypha.Models.Layers.Autocast.StoreChannelsLast(a.Module);
         var conv = a.Module.parameters().First(p => p.dim() == 4 && p.shape[1] > 1);
         Assert.False(conv.is_contiguous()); // really stored channels-last
@@ -43,10 +43,10 @@ public class CheckpointTests
         Checkpoint.Save(dir["c.ckpt"], new CheckpointHeader(Checkpoint.CurrentFormat, options, 1, 32, 0, 0, 0, 0, 0, false, DateTime.UtcNow), a, optimizer);
 
         manual_seed(2);
-        using var plain = ModelFactory.Create(options, 1, 32); // channels-first, as sample and reconstruct load it
+        using var plain = options.Descriptor.Create(options, 1, 32); // channels-first, as sample and reconstruct load it
         Checkpoint.Load(dir["c.ckpt"], plain, options, 1, 32, null);
         manual_seed(3);
-        using var nhwc = ModelFactory.Create(options, 1, 32); // channels-last with its optimizer, as a resume loads it
+        using var nhwc = options.Descriptor.Create(options, 1, 32); // channels-last with its optimizer, as a resume loads it
         Hypha.Models.Layers.Autocast.StoreChannelsLast(nhwc.Module);
         using var optimizerB = new FlatAdam(nhwc.Module.parameters(), 1e-3);
         Checkpoint.Load(dir["c.ckpt"], nhwc, options, 1, 32, optimizerB);
@@ -59,11 +59,11 @@ public class CheckpointTests
     public void OptimizerStateOfAnotherKindIsRefused()
     {
         using var dir = new TempDir();
-        var options = new ModelOptions { Width = 4, Latent = 8 };
-        using var a = ModelFactory.Create(options, 1, 32);
+        var options = new VaeOptions { Width = 4, Latent = 8 };
+        using var a = options.Descriptor.Create(options, 1, 32);
         using (var torchAdam = new TorchAdam(a.Module.parameters(), 1e-3))
             Checkpoint.Save(dir["c.ckpt"], new CheckpointHeader(Checkpoint.CurrentFormat, options, 1, 32, 0, 0, 0, 0, 0, false, DateTime.UtcNow), a, torchAdam);
-        using var b = ModelFactory.Create(options, 1, 32);
+        using var b = options.Descriptor.Create(options, 1, 32);
         using var flat = new FlatAdam(b.Module.parameters(), 1e-3);
         var e = Assert.Throws<HyphaException>(() => Checkpoint.Load(dir["c.ckpt"], b, options, 1, 32, flat));
         Assert.Equal(ExitCode.BadCheckpoint, e.Code);
@@ -76,10 +76,10 @@ public class CheckpointTests
     public void CheckpointOfAnotherShapeIsRefusedBeforeLoading()
     {
         using var dir = new TempDir();
-        var options = new ModelOptions { Width = 4, Latent = 8 };
-        using var a = ModelFactory.Create(options, 1, 32);
+        var options = new VaeOptions { Width = 4, Latent = 8 };
+        using var a = options.Descriptor.Create(options, 1, 32);
         Checkpoint.Save(dir["c.ckpt"], new CheckpointHeader(1, options, 1, 32, 0, 0, 0, 0, 0, false, DateTime.UtcNow), a, null);
-        using var b = ModelFactory.Create(options with { Latent = 16 }, 1, 32);
+        using var b = ModelRegistry.Get("resnet_vae").Create(options with { Latent = 16 }, 1, 32);
         var e = Assert.Throws<HyphaException>(() => Checkpoint.Load(dir["c.ckpt"], b, options with { Latent = 16 }, 1, 32, null));
         Assert.Equal(ExitCode.BadCheckpoint, e.Code);
         Assert.Contains("latent 8", e.Message);

@@ -10,17 +10,17 @@ namespace Hypha.Tests.Training;
 /// against gradients moved out of its buffer.</summary>
 public class FlatAdamTests
 {
-    static readonly ModelOptions Small = new() { Width = 4, Latent = 8 };
+    static readonly VaeOptions Small = new() { Width = 4, Latent = 8 };
 
-    static IVaeModel Model(int seed)
+    static IGenerativeModel Model(int seed)
     {
         manual_seed(seed);
-        return ModelFactory.Create(Small, 1, 32);
+        return Small.Descriptor.Create(Small, 1, 32);
     }
 
     /// <summary>Steps <paramref name="from"/> to <paramref name="to"/> of a run on fixed random batches; each step seeds
     /// the global generator (the VAE's reparameterization noise) from its index, so runs split in two match.</summary>
-    static void Train(IVaeModel model, ITrainingOptimizer optimizer, int from, int to, double clip = 0)
+    static void Train(IGenerativeModel model, ITrainingOptimizer optimizer, int from, int to, double clip = 0)
     {
         model.Module.train();
         for (var i = from; i < to; i++)
@@ -28,15 +28,15 @@ public class FlatAdamTests
             using var scope = NewDisposeScope();
             var x = rand([8, 1, 32, 32], generator: new Generator((ulong)(500 + i)));
             manual_seed(1000 + i);
-            var terms = model.Loss(x, model.Forward(x), 1.0);
+            var terms = model.Loss(x, new LossContext(0));
             optimizer.ZeroGrad();
-            terms.Loss.backward();
+            terms.Objective.backward();
             if (clip > 0) optimizer.ClipGradNorm(clip);
             optimizer.Step();
         }
     }
 
-    static Dictionary<string, float[]> Weights(IVaeModel m) =>
+    static Dictionary<string, float[]> Weights(IGenerativeModel m) =>
         m.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(ScalarType.Float32).data<float>().ToArray());
 
     static void AssertClose(Dictionary<string, float[]> expected, Dictionary<string, float[]> actual, double tolerance)
@@ -136,7 +136,7 @@ public class FlatAdamTests
             adam.Save(w);
         stream.Position = 0;
         manual_seed(1);
-        using var b = ModelFactory.Create(Small with { Latent = 16 }, 1, 32);
+        using var b = ModelRegistry.Get("resnet_vae").Create(Small with { Latent = 16 }, 1, 32);
         using var other = new FlatAdam(b.Module.parameters(), 1e-3);
         using var r = new BinaryReader(stream);
         var e = Assert.Throws<InvalidDataException>(() => other.Load(r));

@@ -13,7 +13,7 @@ public static class SmallRuns
     {
         Preset = "test",
         Data = new DataOptions { Images = [SharedData.Path("amf_ink_roots")], Chunk = 32, Stride = 32, Normalize = NormalizeMode.Percentile },
-        Model = new ModelOptions { Width = 4, Latent = 8 },
+        Model = new VaeOptions { Width = 4, Latent = 8 },
         Train = new TrainOptions { Epochs = epochs, Batch = 16, Lr = 1e-3, Seed = seed, Device = "cpu", EpochSize = 64, ValLimit = 32, LogEvery = 2 },
     }.Validated();
 

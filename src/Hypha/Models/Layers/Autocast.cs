@@ -52,11 +52,10 @@ public static class Autocast
     }
 
     /// <summary>Stores <paramref name="model"/>'s convolution weights channels-last when <paramref name="channelsLast"/>
-    /// (see <see cref="StoreChannelsLast"/>); progressive models are left as they are (their equalized layers rescale
-    /// the weights on every call, and TorchSharp's Adam, which they train with, cannot save channels-last state).</summary>
-    public static void PrepareWeights(IVaeModel model, bool channelsLast)
+    /// and its family wants it (<see cref="ModelDescriptor.ChannelsLastWeights"/>; see <see cref="StoreChannelsLast"/>).</summary>
+    public static void PrepareWeights(IGenerativeModel model, bool channelsLast)
     {
-        if (channelsLast && model is not IProgressiveModel) StoreChannelsLast(model.Module);
+        if (channelsLast && ModelRegistry.Get(model.Kind).ChannelsLastWeights) StoreChannelsLast(model.Module);
     }
 
     /// <summary>Stores every 4-d parameter of <paramref name="module"/> channels-last, as PyTorch's

@@ -1,7 +1,7 @@
 namespace Hypha.Models.ProgressiveVae;
 
 /// <summary>
-/// Settings of the progressive VAE (thesis section 3.4), kept in <see cref="ModelOptions.Progressive"/> and in
+/// Settings of the progressive VAE (thesis section 3.4), kept in <see cref="ProVaeOptions.Progressive"/> and in
 /// config.json as <c>progressive</c>. Training starts at <see cref="StartResolution"/> and doubles the resolution
 /// every <see cref="EpochsPerStage"/> epochs until it reaches the chunk size.
 /// </summary>

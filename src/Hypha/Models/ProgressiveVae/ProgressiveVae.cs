@@ -11,7 +11,7 @@ namespace Hypha.Models.ProgressiveVae;
 /// <c>hypha sample</c> uses), and the trainer re-derives them from the images shown with <see cref="Advance"/>.
 /// A new model starts at stage 0, alpha 1.
 /// </summary>
-public sealed class ProgressiveVae : nn.Module, IProgressiveModel
+public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodModel
 {
     readonly ProgressiveEncoder encoder;
     readonly ProgressiveDecoder decoder;
@@ -21,10 +21,14 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel
     /// <summary>The images-seen to (stage, alpha) mapping this model follows.</summary>
     public ProgressiveSchedule Schedule { get; }
 
-    public ProgressiveVae(ProgressiveVaeOptions options) : base(nameof(ProgressiveVae))
+    /// <summary>The loss settings (beta, KL warm-up); default a plain VAE.</summary>
+    public VaeOptions LossSettings { get; }
+
+    public ProgressiveVae(ProgressiveVaeOptions options, VaeOptions? loss = null) : base(nameof(ProgressiveVae))
     {
         options.Validate();
         Options = options;
+        LossSettings = loss ?? new ProVaeOptions { Width = options.Width, Latent = options.Latent, Progressive = options.Progressive };
         var p = options.Progressive;
         Schedule = new ProgressiveSchedule(options.Stages, p.StartResolution, p.EpochsPerStage, p.FadeImages);
         encoder = new ProgressiveEncoder(options);
@@ -33,6 +37,7 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel
         register_buffer("progress", tensor(new[] { 0.0, 1.0 }, dtype: ScalarType.Float64));
     }
 
+    public string Kind => ProgressiveVaeDescriptor.Key;
     public int Channels => Options.Channels;
     public int Resolution => Options.ResolutionAt(Stage);
     public int LatentSize => Options.Latent;
@@ -80,22 +85,15 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel
         return decoder.forward(z);
     }
 
-    public VaeOutput Forward(Tensor x)
-    {
-        var (mu, logVar) = Encode(x);
-        var z = VaeMath.Reparameterize(mu, logVar);
-        return new VaeOutput(Decode(z), mu, logVar, z);
-    }
-
     /// <summary>As <see cref="VaeMath.Loss"/>; with <see cref="ProgressiveOptions.ScaleReconstruction"/> the optimized
     /// loss weights the reconstruction by (chunk / resolution)^2 (the reported terms are unchanged).</summary>
-    public LossTerms Loss(Tensor x, VaeOutput output, double beta)
+    public LossTerms Loss(Tensor x, LossContext context)
     {
-        var terms = VaeMath.Loss(x, output, beta);
-        if (!Options.Progressive.ScaleReconstruction) return terms;
-        var factor = Math.Pow((double)Options.Resolution / x.shape[^1], 2);
-        return factor == 1 ? terms : terms with { Loss = terms.Reconstruction * factor + beta * terms.Kl };
+        var factor = Options.Progressive.ScaleReconstruction ? Math.Pow((double)Options.Resolution / x.shape[^1], 2) : 1;
+        return VaeMath.Loss(this, x, context, LossSettings.BetaAt(context.ImagesSeen), factor);
     }
+
+    public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
 
     Tensor ProgressBuffer() => named_buffers().First(b => b.name == "progress").buffer;
 

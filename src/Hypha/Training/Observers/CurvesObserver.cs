@@ -1,34 +1,38 @@
 using System.Globalization;
+using Hypha.Models;
 using Hypha.Reporting;
 using Hypha.Runs;
 
 namespace Hypha.Training.Observers;
 
-/// <summary>Redraws plots/loss.png and plots/kl.png from metrics.csv after each epoch (so resumed runs plot their whole history).</summary>
+/// <summary>Redraws one curve per plotted loss term of the model's family (plots/loss.png, ...; see
+/// <see cref="LossTermInfo"/>) from metrics.csv after each epoch, so resumed runs plot their whole history.</summary>
 public sealed class CurvesObserver : ITrainingObserver
 {
-    /// <summary>Columns whose changes mark a boundary on the curves (a progressive VAE's stage).</summary>
-    public static string MarkerColumn { get; set; } = "stage";
+    /// <summary>The metrics.csv column whose changes mark a boundary on the curves (a progressive VAE's stage).</summary>
+    public const string MarkerColumn = "stage";
 
     public void OnStart(TrainingContext context, CheckpointHeader? resumedFrom) { }
     public void OnMetrics(MetricsRow row) { }
 
-    public void OnEpochEnd(int epoch, TrainingContext context) => Draw(context.Run);
+    public void OnEpochEnd(int epoch, TrainingContext context) => Draw(context.Run, context.Descriptor);
 
     public void Dispose() { }
 
-    /// <summary>Writes the curve PNGs of a run folder; also used by <c>hypha report</c>.</summary>
-    public static void Draw(RunFolder run)
+    /// <summary>Writes the curve PNGs of a run folder; also used by <c>hypha report</c>. Returns the terms drawn.</summary>
+    public static IReadOnlyList<LossTermInfo> Draw(RunFolder run, ModelDescriptor descriptor)
     {
         var rows = MetricsCsvObserver.Read(run.MetricsCsv);
-        if (rows.Count == 0) return;
+        if (rows.Count == 0) return [];
         var markers = StageMarkers(rows);
-        AtomicFile.WriteAllBytes(Path.Combine(run.PlotsDir, "loss.png"), CurvePlot.Render(
-            "Loss (summed MSE + beta KL) per image", "images seen", "loss", [Series(rows, "train", "loss"), Series(rows, "val", "loss")], markers, logY: true));
-        AtomicFile.WriteAllBytes(Path.Combine(run.PlotsDir, "kl.png"), CurvePlot.Render(
-            "KL divergence per image", "images seen", "KL (nats)", [Series(rows, "train", "kl"), Series(rows, "val", "kl")], markers));
-        AtomicFile.WriteAllBytes(Path.Combine(run.PlotsDir, "mse.png"), CurvePlot.Render(
-            "Reconstruction error per pixel", "images seen", "MSE per pixel", [Series(rows, "train", "mse_per_pixel"), Series(rows, "val", "mse_per_pixel")], markers, logY: true));
+        var drawn = new List<LossTermInfo>();
+        foreach (var term in descriptor.Terms.Where(t => t.Plot && rows[0].ContainsKey(t.Name)))
+        {
+            AtomicFile.WriteAllBytes(Path.Combine(run.PlotsDir, term.PlotFile), CurvePlot.Render(
+                term.Title, "images seen", term.Name, [Series(rows, "train", term.Name), Series(rows, "val", term.Name)], markers, logY: term.LogScale));
+            drawn.Add(term);
+        }
+        return drawn;
     }
 
     static Series Series(List<Dictionary<string, string>> rows, string phase, string column)

@@ -4,15 +4,18 @@ using System.Text;
 namespace Hypha.Training.Observers;
 
 /// <summary>
-/// Appends rows to metrics.csv, flushed per row so a killed run keeps them. On resume, rows newer than the
-/// checkpoint (written after it, then lost with the kill) are dropped first, so the file has no duplicated steps.
+/// Appends rows to metrics.csv, flushed per row so a killed run keeps them. Columns: epoch, step, global_step,
+/// images_seen, phase, then the model's loss terms in its family's order (<see cref="Models.ModelDescriptor.Terms"/>),
+/// then images_per_s, elapsed_s, skipped_steps and any extra columns (a progressive VAE's stage). On resume, rows newer
+/// than the checkpoint (written after it, then lost with the kill) are dropped first, so the file has no duplicated steps.
 /// </summary>
 public sealed class MetricsCsvObserver : ITrainingObserver
 {
-    static readonly string[] Fixed =
-        ["epoch", "step", "global_step", "images_seen", "phase", "loss", "reconstruction", "kl", "mse_per_pixel", "psnr", "images_per_s", "elapsed_s", "skipped_steps"];
+    static readonly string[] Leading = ["epoch", "step", "global_step", "images_seen", "phase"];
+    static readonly string[] Trailing = ["images_per_s", "elapsed_s", "skipped_steps"];
 
     StreamWriter? _writer;
+    string[] _terms = [];
     string[] _extras = [];
 
     /// <summary>Reads a metrics.csv back as rows of column name to text (for plots and reports).</summary>
@@ -34,6 +37,7 @@ public sealed class MetricsCsvObserver : ITrainingObserver
 
     public void OnStart(TrainingContext context, CheckpointHeader? resumedFrom)
     {
+        _terms = context.Descriptor.Terms.Select(t => t.Name).ToArray();
         var path = context.Run.MetricsCsv;
         if (File.Exists(path) && resumedFrom is not null)
         {
@@ -46,7 +50,12 @@ public sealed class MetricsCsvObserver : ITrainingObserver
                 return cells.Length == header.Length && long.TryParse(cells[seenCol], out var seen) && seen <= resumedFrom.ImagesSeen;
             })).ToList();
             Runs.AtomicFile.WriteAllText(path, string.Join('\n', keep) + (keep.Count > 0 ? "\n" : ""));
-            _extras = header.Skip(Fixed.Length).ToArray();
+            var trailingAt = Array.IndexOf(header, Trailing[^1]);
+            if (trailingAt > 0)
+            {
+                _terms = header[Leading.Length..(trailingAt - Trailing.Length + 1)];
+                _extras = header[(trailingAt + 1)..];
+            }
         }
         else if (File.Exists(path)) File.Delete(path);
         _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
@@ -58,13 +67,11 @@ public sealed class MetricsCsvObserver : ITrainingObserver
         if (_writer.BaseStream.Length == 0)
         {
             _extras = row.Extras?.Keys.Order().ToArray() ?? [];
-            _writer.WriteLine(string.Join(',', Fixed.Concat(_extras)));
+            _writer.WriteLine(string.Join(',', Leading.Concat(_terms).Concat(Trailing).Concat(_extras)));
         }
-        var cells = new List<string>
-        {
-            I(row.Epoch), I(row.Step), I(row.GlobalStep), I(row.ImagesSeen), row.Phase, F(row.Loss), F(row.Reconstruction), F(row.Kl),
-            F(row.MsePerPixel), F(row.Psnr), F(row.ImagesPerSecond), F(row.ElapsedSeconds), I(row.SkippedSteps),
-        };
+        var cells = new List<string> { I(row.Epoch), I(row.Step), I(row.GlobalStep), I(row.ImagesSeen), row.Phase };
+        cells.AddRange(_terms.Select(k => row.Terms.TryGetValue(k, out var v) ? F(v) : ""));
+        cells.AddRange([F(row.ImagesPerSecond), F(row.ElapsedSeconds), I(row.SkippedSteps)]);
         cells.AddRange(_extras.Select(k => row.Extras is not null && row.Extras.TryGetValue(k, out var v) ? F(v) : ""));
         _writer.WriteLine(string.Join(',', cells));
         _writer.Flush();

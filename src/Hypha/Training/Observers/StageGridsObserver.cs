@@ -2,7 +2,6 @@ using Hypha.Imaging;
 using Hypha.Models;
 using Hypha.Reporting;
 using Hypha.Runs;
-using Hypha.Sampling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +22,7 @@ public sealed class StageGridsObserver(TensorBoardObserver? tensorBoard = null) 
 
     public void OnEpochEnd(int epoch, TrainingContext context)
     {
-        if (context.Model is not IProgressiveModel model) return;
+        if (context.Model.As<IProgressiveModel>() is not { } model || context.Model.As<IEncoderModel>() is not { } encoder) return;
         var val = context.Index.Validation;
         if (val.Count == 0) return;
         using var scope = NewDisposeScope();
@@ -32,9 +31,8 @@ public sealed class StageGridsObserver(TensorBoardObserver? tensorBoard = null) 
         var chunk = context.Bank.Cut([val[val.Count / 2]]);
         var original = chunk.to(CPU);
         var x = ModelInput.Fit(model, chunk);
-        var recon = Generation.Reconstruct(model, x).to(CPU);
-        var z = Generation.PriorLatents(1, model.LatentSize, context.Config.Train.Seed + 12345);
-        var sample = Generation.Decode(model, z, context.Device);
+        var recon = VaeMath.Reconstruct(encoder, x).to(CPU);
+        var sample = model.Sample(new SampleRequest(1, context.Config.Train.Seed + 12345) { Device = context.Device });
         var stage = model.Stage;
         Write(Path.Combine(dir, $"stage{stage}_reconstruction.png"), recon[0]);
         Write(Path.Combine(dir, $"stage{stage}_sample.png"), sample[0]);

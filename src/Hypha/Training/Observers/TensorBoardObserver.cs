@@ -31,11 +31,7 @@ public sealed class TensorBoardObserver : ITrainingObserver
         _step = row.GlobalStep;
         var step = (int)row.GlobalStep;
         var p = row.Phase;
-        _writer.add_scalar($"{p}/loss", (float)row.Loss, step);
-        _writer.add_scalar($"{p}/reconstruction", (float)row.Reconstruction, step);
-        _writer.add_scalar($"{p}/kl", (float)row.Kl, step);
-        _writer.add_scalar($"{p}/mse_per_pixel", (float)row.MsePerPixel, step);
-        _writer.add_scalar($"{p}/psnr", (float)row.Psnr, step);
+        foreach (var (k, v) in row.Terms) _writer.add_scalar($"{p}/{k}", (float)v, step);
         if (p == "train") _writer.add_scalar("train/images_per_s", (float)row.ImagesPerSecond, step);
         foreach (var (k, v) in row.Extras ?? new Dictionary<string, double>()) _writer.add_scalar($"{p}/{k}", (float)v, step);
     }

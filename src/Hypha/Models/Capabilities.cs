@@ -1,0 +1,109 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hypha.Models;
+
+/// <summary>A model with an encoder and a decoder over a latent vector (the VAEs): reconstruction, PSNR/SSIM of
+/// reconstructions, latent interpolation.</summary>
+public interface IEncoderModel : IGenerativeModel
+{
+    /// <summary>Size of the latent vector.</summary>
+    int LatentSize { get; }
+
+    /// <summary>Posterior mean and log-variance of a batch [B, C, H, W] in [0, 1].</summary>
+    (Tensor Mu, Tensor LogVar) Encode(Tensor x);
+
+    /// <summary>Images [B, C, H, W] in [0, 1] from latents [B, L].</summary>
+    Tensor Decode(Tensor z);
+}
+
+/// <summary>A model with a tractable lower bound on log p(x): a Gaussian VAE with an N(0, I) prior and a decoder of
+/// fixed variance, scored by the importance-weighted bound (<see cref="Evaluation.Iwae"/>).</summary>
+public interface ILikelihoodModel : IEncoderModel
+{
+}
+
+/// <summary>A model that does work after each optimizer step (an exponential moving average of its weights).</summary>
+public interface IStepHook : IGenerativeModel
+{
+    /// <summary>Called after every optimizer step; <paramref name="globalStep"/> counts steps taken, this one included.</summary>
+    void AfterStep(long globalStep);
+}
+
+/// <summary>A model that makes an image through a sequence of intermediate states (a diffusion model's denoising).</summary>
+public interface ITrajectoryModel : IGenerativeModel
+{
+    /// <summary>The states of one sample's generation, [frames, C, R, R] on the CPU in [0, 1]: the model's current
+    /// estimate of the final image at evenly spaced points of the process, the last the sample itself.</summary>
+    Tensor Trajectory(long seed, int frames, Device device, SamplerSettings settings);
+}
+
+/// <summary>
+/// A model whose forward path depends on how far training has gone (the progressive VAE). The trainer calls
+/// <see cref="Advance"/> before every step and once after loading a checkpoint; <see cref="Extras"/> go into
+/// metrics.csv and TensorBoard. Its parameter set does not depend on the stage, so a checkpoint loads the same way
+/// at every stage; the position itself is part of the state dict, so a loaded model is at the stage it was saved at.
+/// </summary>
+public interface IProgressiveModel : IGenerativeModel
+{
+    /// <summary>Number of stages (resolutions) from the start resolution to the chunk size.</summary>
+    int Stages { get; }
+
+    /// <summary>Current stage, 0 at the start resolution.</summary>
+    int Stage { get; }
+
+    /// <summary>Weight of the newest block's path (1 - alpha for the old, resized path); 1 outside fades.</summary>
+    double Alpha { get; }
+
+    /// <summary>Epochs at each stage; a run needs <c>Stages x EpochsPerStage</c> epochs to reach the chunk size.</summary>
+    int EpochsPerStage { get; }
+
+    /// <summary>Sets the stage and alpha from the number of training images shown.</summary>
+    void Advance(long imagesSeen, long imagesPerEpoch);
+
+    /// <summary>Extra metrics columns: <c>stage</c>, <c>alpha</c> and <c>resolution</c>.</summary>
+    IReadOnlyDictionary<string, double> Extras { get; }
+}
+
+/// <summary>How callers ask a model what it can do.</summary>
+public static class ModelCapabilities
+{
+    /// <summary>The model as capability <typeparamref name="T"/>, or null when it lacks it.</summary>
+    public static T? As<T>(this IGenerativeModel model) where T : class => model as T;
+
+    /// <summary>The model as capability <typeparamref name="T"/>; a configuration error naming the model's family and
+    /// <paramref name="what"/> (e.g. "reconstruct chunks") when it lacks it.</summary>
+    public static T Require<T>(this IGenerativeModel model, string what) where T : class =>
+        model as T ?? throw HyphaException.Config($"the run's model ({model.Kind}) cannot {what}");
+
+    /// <summary>Refuses sampler settings a family does not take, naming them: <paramref name="allowed"/> lists the
+    /// option names (as <see cref="SamplerSettings.Given"/> spells them) it does.</summary>
+    public static void RefuseSettings(this IGenerativeModel model, SamplerSettings settings, params string[] allowed)
+    {
+        var refused = settings.Given().Where(g => !allowed.Contains(g)).ToList();
+        if (refused.Count > 0)
+            throw HyphaException.Config($"{string.Join(", ", refused)} do{(refused.Count == 1 ? "es" : "")} not apply to the run's model ({model.Kind})");
+    }
+
+    /// <summary>Switches a model to eval mode until disposed, then back to the mode it had.</summary>
+    public static EvalScope EvalMode(this IGenerativeModel model) => new(model.Module);
+
+    /// <summary>See <see cref="EvalMode"/>.</summary>
+    public readonly struct EvalScope : IDisposable
+    {
+        readonly nn.Module _module;
+        readonly bool _wasTraining;
+
+        public EvalScope(nn.Module module)
+        {
+            _module = module;
+            _wasTraining = module.training;
+            module.eval();
+        }
+
+        public void Dispose()
+        {
+            if (_wasTraining) _module.train();
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hypha.Models.Diffusion;
+
+/// <summary>
+/// One reverse-process update rule over a fixed list of timesteps, as pure arithmetic (diffusers style): the caller
+/// runs the network at <see cref="Timesteps"/>[k] on x_t and hands its output to <see cref="Step"/>, with fresh
+/// standard normal noise when <see cref="NeedsNoise"/> says so.
+/// </summary>
+public interface IDiffusionSampler
+{
+    /// <summary>The timesteps visited, descending; the first is T - 1.</summary>
+    IReadOnlyList<int> Timesteps { get; }
+
+    /// <summary>Whether step k adds noise (then <see cref="Step"/> needs <c>z</c>).</summary>
+    bool NeedsNoise(int k);
+
+    /// <summary>x_{t_prev} and the clamped x0 estimate from the network output at step k.</summary>
+    (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z);
+}
+
+/// <summary>
+/// DDIM (Song et al. 2021) with trailing spacing: x0 clamped to [-1, 1], eps recomputed from the clamped x0,
+/// sigma = eta sqrt((1 - ab_prev) / (1 - ab_t)) sqrt(1 - ab_t / ab_prev),
+/// x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) eps + sigma z, ab_prev = 1 after the last step.
+/// Eta 0 (default) is deterministic.
+/// </summary>
+public sealed class DdimSampler : IDiffusionSampler
+{
+    readonly NoiseSchedule _schedule;
+    readonly int[] _timesteps;
+
+    public double Eta { get; }
+
+    public DdimSampler(NoiseSchedule schedule, int steps = 50, double eta = 0)
+    {
+        if (!(eta >= 0 && eta <= 1)) throw HyphaException.Config($"DDIM eta must be in [0, 1] (got {eta})");
+        _schedule = schedule;
+        _timesteps = schedule.TrailingTimesteps(steps);
+        Eta = eta;
+    }
+
+    public IReadOnlyList<int> Timesteps => _timesteps;
+
+    public bool NeedsNoise(int k) => Eta > 0 && k < _timesteps.Length - 1;
+
+    /// <summary>ab at step k and after it.</summary>
+    (double Ab, double AbPrev) AlphaBars(int k) =>
+        (_schedule.AlphaBar[_timesteps[k]], k + 1 < _timesteps.Length ? _schedule.AlphaBar[_timesteps[k + 1]] : 1.0);
+
+    public (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z)
+    {
+        using var scope = NewDisposeScope();
+        var t = _timesteps[k];
+        var (ab, abPrev) = AlphaBars(k);
+        var (x0, _) = _schedule.SplitAt(output, xt, t);
+        x0 = x0.clamp(-1, 1);
+        var eps = (xt - Math.Sqrt(ab) * x0) / Math.Sqrt(1 - ab);
+        var sigma = Eta * Math.Sqrt((1 - abPrev) / (1 - ab)) * Math.Sqrt(1 - ab / abPrev);
+        var dirCoef = Math.Sqrt(Math.Max(0, 1 - abPrev - sigma * sigma));
+        var prev = Math.Sqrt(abPrev) * x0 + dirCoef * eps;
+        if (sigma > 0)
+        {
+            if (z is null) throw new ArgumentNullException(nameof(z), "DDIM with eta > 0 needs noise");
+            prev = prev + sigma * z;
+        }
+        return (prev.MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
+    }
+}
+
+/// <summary>
+/// Ancestral DDPM sampling (Ho et al. 2020) on the same respaced trailing timesteps as DDIM, as diffusers'
+/// DDPMScheduler with num_inference_steps: with ab_t, ab_prev (1 after the last step), alpha = ab_t / ab_prev and
+/// beta = 1 - alpha, the posterior q(x_prev | x_t, x0) has mean
+/// sqrt(ab_prev) beta / (1 - ab_t) x0 + sqrt(alpha) (1 - ab_prev) / (1 - ab_t) x_t and variance
+/// (1 - ab_prev) / (1 - ab_t) beta; x0 is clamped to [-1, 1]; noise is added at every step but the last.
+/// </summary>
+public sealed class DdpmSampler : IDiffusionSampler
+{
+    readonly NoiseSchedule _schedule;
+    readonly int[] _timesteps;
+
+    public DdpmSampler(NoiseSchedule schedule, int steps = 50)
+    {
+        _schedule = schedule;
+        _timesteps = schedule.TrailingTimesteps(steps);
+    }
+
+    public IReadOnlyList<int> Timesteps => _timesteps;
+
+    public bool NeedsNoise(int k) => k < _timesteps.Length - 1;
+
+    public (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z)
+    {
+        using var scope = NewDisposeScope();
+        var t = _timesteps[k];
+        var ab = _schedule.AlphaBar[t];
+        var abPrev = k + 1 < _timesteps.Length ? _schedule.AlphaBar[_timesteps[k + 1]] : 1.0;
+        var alpha = ab / abPrev;
+        var beta = 1 - alpha;
+        var (x0, _) = _schedule.SplitAt(output, xt, t);
+        x0 = x0.clamp(-1, 1);
+        var mean = (Math.Sqrt(abPrev) * beta / (1 - ab)) * x0 + (Math.Sqrt(alpha) * (1 - abPrev) / (1 - ab)) * xt;
+        if (NeedsNoise(k))
+        {
+            if (z is null) throw new ArgumentNullException(nameof(z), "DDPM needs noise before its last step");
+            var variance = Math.Max((1 - abPrev) / (1 - ab) * beta, 1e-20);
+            mean = mean + Math.Sqrt(variance) * z;
+        }
+        return (mean.MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
+    }
+}
+
+/// <summary>Per-sample random streams: sample i of a request draws x_T and every later noise from its own generator
+/// seeded from (seed, index), so it does not depend on the batch it was made in or how many were asked for.</summary>
+public static class SampleNoise
+{
+    /// <summary>splitmix64 of seed and index: a fixed, platform-independent mixing function.</summary>
+    public static ulong SeedFor(long seed, long index)
+    {
+        ulong z = unchecked((ulong)seed * 0x9E3779B97F4A7C15UL + (ulong)index + 0x632BE59BD9B4E019UL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        return z & 0x7FFFFFFFFFFFFFFFUL; // positive as a long, for generators that take one
+    }
+
+    /// <summary>One CPU generator per sample index <paramref name="first"/> .. first + count - 1.</summary>
+    public static Generator[] Generators(long seed, long first, int count) =>
+        Enumerable.Range(0, count).Select(i => new Generator(SeedFor(seed, first + i))).ToArray();
+
+    /// <summary>A [count, ...shape] standard normal draw, row i from generator i, float32 on the CPU.</summary>
+    public static Tensor Draw(Generator[] generators, long[] shape)
+    {
+        using var scope = NewDisposeScope();
+        var rows = generators.Select(g => randn(shape, ScalarType.Float32, generator: g)).ToArray();
+        return stack(rows).MoveToOuterDisposeScope();
+    }
+}
