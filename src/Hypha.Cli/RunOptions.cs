@@ -173,7 +173,15 @@ public sealed class RunOptions
             var ints = parts.Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : (int?)null).ToList();
             if (parts.Length > 0 && ints.All(v => v is not null)) value = ints.Select(v => v!.Value).ToArray();
         }
-        return value ?? throw HyphaException.Config($"--{name}: '{text}' is not {HelpName(type) switch { "int" => "a whole number", "long" => "a whole number", "number" => "a finite number", "true|false" => "true or false", "list" => "a comma-separated list of whole numbers (e.g. 1,2,2,4)", var names => $"one of {names.Replace("|", ", ")}" }}");
+        return value ?? throw HyphaException.Config($"--{name}: '{text}' is not {HelpName(type) switch
+        {
+            "int" => $"a whole number from {int.MinValue.ToString("N0", CultureInfo.InvariantCulture)} to {int.MaxValue.ToString("N0", CultureInfo.InvariantCulture)}",
+            "long" => $"a whole number from {long.MinValue.ToString("N0", CultureInfo.InvariantCulture)} to {long.MaxValue.ToString("N0", CultureInfo.InvariantCulture)}",
+            "number" => "a finite number",
+            "true|false" => "true or false",
+            "list" => "a comma-separated list of whole numbers (e.g. 1,2,2,4)",
+            var names => $"one of {names.Replace("|", ", ")}",
+        }}");
     }
 
     static string HelpName(Type type) =>

@@ -156,7 +156,7 @@ public sealed class ContractTests : IDisposable
         Assert.Contains("unknown model 'nonsense'", bad.Err);
         var parse = Faults.Cli.Run(Tiny.TrainArgs(_tmp.Path("run3"), "--width", "wide"));
         Assert.Equal((int)ExitCode.InvalidConfig, parse.Code);
-        Assert.Contains("--width: 'wide' is not a whole number", parse.Err);
+        Assert.Contains("--width: 'wide' is not a whole number from", parse.Err);
     }
 
     [Fact]
