@@ -11,7 +11,7 @@ LOWER = {"swd", "fd_resnet18", "kid", "ms_ssim_gap", "iwae_bits_per_dim", "memor
 def label(rec):
     ctx = rec.get("context", {})
     if ctx.get("source") == "samples_folder":
-        return ctx.get("samples_name") or ctx.get("samples_folder", "samples folder")
+        return ctx.get("samples_folder_name") or ctx.get("samples_folder", "samples folder")
     return ctx.get("model", "model").split(" ")[0]
 
 
