@@ -61,16 +61,18 @@ public static class Presets
     /// The diffusion model on a CPU: 64 chunks at stride 16 with percentile normalization (as cpu), the default U-Net
     /// (width 16, channel multipliers 1,2,2,4, two residual blocks per level, attention at 8x8: about 1.1 M parameters),
     /// v-prediction on a cosine schedule, EMA 0.999, batch 32, Adam 5e-4 with the gradient norm clipped at 1 (as DDPM
-    /// implementations do), dihedral augmentation (microscopy has no preferred orientation: 8x the distinct chunks), 6
-    /// epochs of 8,192 chunks (a preview grid and a validation pass each). Sized so that training and <c>hypha evaluate</c> fit in about 20 minutes on 2 cores
-    /// (docs/evaluation-amf.md). <c>hypha demo --model diffusion</c> uses it.
+    /// implementations do), dihedral augmentation (microscopy has no preferred orientation: 8x the distinct chunks), 5
+    /// epochs of 8,192 chunks (a preview grid and a validation pass each): 41,000 images, about 17 minutes at the 39
+    /// img/s measured on 2 cores (bench/README.md), and about 3 more for <c>hypha evaluate</c>'s 345 samples, so that
+    /// both fit in about 20 minutes (an estimate from those speeds, not timed end to end). <c>hypha demo --model
+    /// diffusion</c> uses it. What it reaches at such a budget: docs/evaluation-amf.md.
     /// </summary>
     public static RunConfig DiffusionCpu { get; } = new()
     {
         Preset = "diffusion-cpu",
         Data = new DataOptions { Chunk = 64, Stride = 16, Normalize = Imaging.NormalizeMode.Percentile },
         Model = new DiffusionOptions(),
-        Train = new TrainOptions { Epochs = 6, Batch = 32, Lr = 5e-4, GradClip = 1, EpochSize = 8192, ValLimit = 256, Augment = Augment.Dihedral },
+        Train = new TrainOptions { Epochs = 5, Batch = 32, Lr = 5e-4, GradClip = 1, EpochSize = 8192, ValLimit = 256, Augment = Augment.Dihedral },
     };
 
     /// <summary>
