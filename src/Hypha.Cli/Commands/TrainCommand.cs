@@ -38,7 +38,7 @@ public static class TrainCommand
                     Precision = p.GetValue(options.Precision) ?? config.Train.Precision,
                     Layout = p.GetValue(options.Layout) ?? config.Train.Layout,
                     TimeLimit = p.GetValue(options.TimeLimit) ?? config.Train.TimeLimit } };
-                config.Validated();
+                config = ThreadCap.Apply(config.Validated());
                 // Refuse before anything is written: the session rewrites config.json with these settings.
                 if (File.Exists(run.LastCheckpoint)) Trainer.EnsureResumable(Checkpoint.ReadHeader(run.LastCheckpoint), config.Train.Epochs);
             }
@@ -58,7 +58,6 @@ public static class TrainCommand
                     throw new HyphaException(ExitCode.OutputError, "already holds a trained run; pass --resume to continue it or choose another folder", explicitRun);
                 run = explicitRun is not null ? RunFolder.At(explicitRun) : RunFolder.CreateUnder(p.GetValue(outDir) ?? "runs", config);
             }
-            config = ThreadCap.Apply(config);
             if (p.GetValue(dryRun))
             {
                 Console.WriteLine(ConfigJson.Serialize(config));
