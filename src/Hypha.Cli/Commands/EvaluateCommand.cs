@@ -74,10 +74,13 @@ public static class EvaluateCommand
             RunEvaluation.RequireCheckpoint(folder);
             using var session = TrainingSession.OpenTrained(folder, p.GetValue(device), m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
             if (p.GetValue(threads) is { } t && t > 0) TorchSharp.torch.set_num_threads(t);
+            SampleProgressLine? line = null;
+            void EndLine() { line?.Finish(); line = null; }
             var result = RunEvaluation.Run(session, options, registry,
-                log: m => AnsiConsole.MarkupLine(Markup.Escape(m)),
-                progress: r => AnsiConsole.MarkupLine($"  {Markup.Escape(r.Name)} {Format(r.Value)} (floor {Format(r.Floor)})"),
-                sampleProgress: k => Console.Write($"\r  sampled {k}"));
+                log: m => { EndLine(); AnsiConsole.MarkupLine(Markup.Escape(m)); },
+                progress: r => { EndLine(); AnsiConsole.MarkupLine($"  {Markup.Escape(r.Name)} {Format(r.Value)} (floor {Format(r.Floor)})"); },
+                sampleProgress: (k, total) => (line ??= new SampleProgressLine(total, options.Batch, "  ")).Images(k),
+                sampleStepProgress: (s, n) => line?.Step(s, n));
             Print(result.Record);
             AnsiConsole.MarkupLine($"appended to {Markup.Escape(result.MetricsPath)}" +
                                    (result.ArtifactsDir is null ? "" : $"; closest pairs in {Markup.Escape(result.ArtifactsDir)}"));

@@ -32,9 +32,11 @@ public static class SampleCommand
             var settings = sampler.Resolve(p);
             using var compute = (config.Train with { Precision = p.GetValue(precision) ?? Precision.Fp32 }).ComputeScope(dev);
             using var hold = RunLock.ForOutput(p.GetValue(outDir)!); // one writer per output folder
+            var line = new SampleProgressLine(n, p.GetValue(batch));
             var written = SampleWriter.Write(model, dev, n, p.GetValue(outDir)!, p.GetValue(seed), p.GetValue(format) ?? ImageFormat.Png8,
-                p.GetValue(batch), p.GetValue(overwrite), k => Console.Write($"\rsampled {k}/{n}"), settings);
-            Console.WriteLine($"\nwrote {written.Count} samples and grid.png to {p.GetValue(outDir)}");
+                p.GetValue(batch), p.GetValue(overwrite), line.Images, settings, line.Step);
+            line.Finish();
+            Console.WriteLine($"wrote {written.Count} samples and grid.png to {p.GetValue(outDir)}");
             if (p.GetValue(overwrite) && StaleSamples.Remove(p.GetValue(outDir)!, written) is { Count: > 0 } stale)
                 Console.WriteLine($"removed {stale.Count} earlier sample file(s) this run did not replace, so the folder holds one run's samples");
             return 0;

@@ -64,8 +64,12 @@ public static class RunEvaluation
     /// Registers <see cref="IwaeMetric"/> with <see cref="RunEvaluationOptions.IwaeK"/> in <paramref name="registry"/>,
     /// then computes the metrics, appends the record to RUN/metrics.jsonl and writes the closest pairs.
     /// </summary>
+    /// <param name="sampleProgress">(images done, images asked for), first with 0 before sampling starts.</param>
+    /// <param name="sampleStepProgress">(denoising steps done, steps per batch) of the batch in hand; see
+    /// <see cref="SampleRequest.StepProgress"/>.</param>
     public static RunEvaluationResult Run(TrainingSession session, RunEvaluationOptions options, MetricRegistry registry,
-        Action<string>? log = null, Action<MetricResult>? progress = null, Action<int>? sampleProgress = null)
+        Action<string>? log = null, Action<MetricResult>? progress = null, Action<int, int>? sampleProgress = null,
+        Action<int, int>? sampleStepProgress = null)
     {
         options.Validated();
         var k = options.IwaeK;
@@ -96,10 +100,11 @@ public static class RunEvaluation
 
         var sampleCount = options.Samples > 0 ? options.Samples : testRefs.Count / 2;
         log?.Invoke($"sampling {sampleCount:N0} images (seed {options.Seed})");
+        sampleProgress?.Invoke(0, sampleCount);
         var samples = model.Sample(new SampleRequest(sampleCount, options.Seed)
         {
             Batch = options.Batch, Device = session.Device, Settings = options.Sampler,
-            Progress = sampleProgress,
+            Progress = sampleProgress is null ? null : k => sampleProgress(k, sampleCount), StepProgress = sampleStepProgress,
         });
 
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);

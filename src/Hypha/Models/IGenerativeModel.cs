@@ -86,6 +86,10 @@ public sealed record SampleRequest(int Count, long Seed)
 
     /// <summary>Called with the number of images finished so far in this request.</summary>
     public Action<int>? Progress { get; init; }
+
+    /// <summary>Called after each denoising step of the batch in hand with (steps done, steps per batch), so that a
+    /// long batch shows progress; families that make a batch in one pass (the VAEs) do not call it. Default none.</summary>
+    public Action<int, int>? StepProgress { get; init; }
 }
 
 /// <summary>Sampling options that only some families take; a family refuses the ones it does not use

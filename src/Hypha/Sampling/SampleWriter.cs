@@ -12,9 +12,11 @@ public static class SampleWriter
     /// <param name="batch">Images generated at once; default 256.</param>
     /// <param name="settings">Family sampling options (steps, eta, sampler); default the model's own.</param>
     /// <param name="progress">Called with the number of images made so far.</param>
+    /// <param name="stepProgress">Called after each denoising step of a batch with (steps done, steps per batch);
+    /// see <see cref="SampleRequest.StepProgress"/>. Default none.</param>
     public static IReadOnlyList<string> Write(IGenerativeModel model, Device device, int count, string outDir, long seed,
         ImageFormat format = ImageFormat.Png8, int batch = 256, bool overwrite = false, Action<int>? progress = null,
-        SamplerSettings? settings = null)
+        SamplerSettings? settings = null, Action<int, int>? stepProgress = null)
     {
         if (count < 1) throw HyphaException.Config($"--count must be at least 1 (got {count})");
         if (batch < 1) throw HyphaException.Config($"--batch must be at least 1 (got {batch})");
@@ -29,7 +31,7 @@ public static class SampleWriter
             var images = model.Sample(new SampleRequest(Math.Min(batch, count - i), seed)
             {
                 Start = start, Batch = batch, Device = device, Settings = settings,
-                Progress = k => progress?.Invoke(start + k),
+                Progress = k => progress?.Invoke(start + k), StepProgress = stepProgress,
             });
             for (var k = 0; k < images.shape[0]; k++)
             {

@@ -58,6 +58,16 @@ public class DiffusionModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void EachDenoisingStepIsReported()
+    {
+        using var model = Tiny();
+        var steps = new List<(int, int)>();
+        using var _ = model.Sample(new SampleRequest(3, 0) { Batch = 2, Settings = new SamplerSettings { Steps = 4 }, StepProgress = (s, n) => steps.Add((s, n)) });
+        var batch = Enumerable.Range(1, 4).Select(s => (s, 4)).ToList();
+        Assert.Equal(batch.Concat(batch), steps); // two batches (2 + 1 images), four steps each
+    }
+
+    [Fact]
     public void UnknownSamplerAndMisplacedEtaAreRefused()
     {
         using var model = Tiny();

@@ -110,7 +110,8 @@ public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITr
             var generators = SampleNoise.Generators(request.Seed, (long)request.Start + i, length);
             try
             {
-                var x = Denoise(sampler, generators, request.Device, null);
+                var x = Denoise(sampler, generators, request.Device,
+                    request.StepProgress is { } stepProgress ? (k, _) => stepProgress(k + 1, sampler.Timesteps.Count) : null);
                 result.narrow(0, i, length).copy_(ToImage(x));
             }
             finally
