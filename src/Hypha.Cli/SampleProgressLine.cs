@@ -11,7 +11,7 @@ public sealed class SampleProgressLine(int total, int batch, string indent = "")
 {
     readonly bool _interactive = !Console.IsOutputRedirected;
     readonly Stopwatch _clock = Stopwatch.StartNew();
-    TimeSpan _last = TimeSpan.MinValue;
+    TimeSpan? _last; // when the line was last shown
     int _images;
     int _step, _steps;
     bool _written;
@@ -41,7 +41,7 @@ public sealed class SampleProgressLine(int total, int batch, string indent = "")
     {
         var now = _clock.Elapsed;
         var every = _interactive ? TimeSpan.FromMilliseconds(250) : TimeSpan.FromSeconds(5);
-        if (!force && now - _last < every) return;
+        if (!force && _last is { } last && now - last < every) return;
         _last = now;
         var text = Describe(now);
         if (_interactive) Console.Write($"\r{text}   ");
