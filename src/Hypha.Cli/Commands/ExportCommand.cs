@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Hypha.Export;
-using Spectre.Console;
 
 namespace Hypha.Cli.Commands;
 
@@ -21,10 +20,10 @@ public static class ExportCommand
         {
             var result = ModelExport.Export(p.GetValue(run)!, p.GetValue(outFile)!, p.GetValue(overwrite), p.GetValue(format) ?? WeightsFormat.Safetensors);
             var m = result.Config.Model;
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.File)}: {result.Tensors} tensors, {result.Values:N0} values, {Markup.Escape(result.Weights)}");
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(result.ConfigFile)}: {m.Kind} ({Markup.Escape(m.Descriptor.Architecture(m))}), " +
-                                   $"{result.Config.Channels}-channel {result.Config.Resolution}x{result.Config.Resolution}");
-            AnsiConsole.MarkupLine($"PyTorch: python3 bench/pytorch/hypha_weights.py sample --weights {Markup.Escape(result.File)} --count 16 --out samples.safetensors");
+            Console.WriteLine($"wrote {result.File}: {result.Tensors} tensors, {result.Values:N0} values, {result.Weights}");
+            Console.WriteLine($"wrote {result.ConfigFile}: {m.Kind} ({m.Descriptor.Architecture(m)}), " +
+                              $"{result.Config.Channels}-channel {result.Config.Resolution}x{result.Config.Resolution}");
+            Console.WriteLine($"PyTorch: python3 bench/pytorch/hypha_weights.py sample --weights {result.File} --count 16 --out samples.safetensors");
             return 0;
         }));
         return cmd;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Hypha.Export;
-using Spectre.Console;
 
 namespace Hypha.Cli.Commands;
 
@@ -21,9 +20,9 @@ public static class ImportCommand
         {
             var result = ModelExport.Import(p.GetValue(file)!, p.GetValue(run)!, p.GetValue(config), p.GetValue(overwrite));
             var m = result.Config.Model;
-            AnsiConsole.MarkupLine($"imported {result.Tensors} tensors into {Markup.Escape(result.Run.Root)}: {m.Kind} " +
-                                   $"({Markup.Escape(m.Descriptor.Architecture(m))}), configuration from {Markup.Escape(result.ConfigSource)}");
-            AnsiConsole.MarkupLine($"sample from it: hypha sample --run {Markup.Escape(result.Run.Root)} --count 64 --out samples");
+            Console.WriteLine($"imported {result.Tensors} tensors into {result.Run.Root}: {m.Kind} " +
+                              $"({m.Descriptor.Architecture(m)}), configuration from {result.ConfigSource}");
+            Console.WriteLine($"sample from it: hypha sample --run {result.Run.Root} --count 64 --out samples");
             return 0;
         }));
         return cmd;
