@@ -108,7 +108,7 @@ public static class ModelExport
         var (exported, source) = ResolveConfig(path, content.Metadata, configFile);
         var config = RunConfigOf(exported, source);
         var channels = exported.Channels;
-        CheckTarget(runFolder, overwrite);
+        CheckTarget(runFolder, overwrite); // before the work of building and loading the model
 
         var model = config.Model.Descriptor.Create(config.Model, channels, exported.Resolution);
         using var owned = model;
@@ -124,6 +124,7 @@ public static class ModelExport
 
         var existed = Directory.Exists(runFolder);
         using var hold = RunLock.ForOutput(runFolder); // one writer per folder
+        CheckTarget(runFolder, overwrite);             // again, now that no other hypha process can write into it
         var run = RunFolder.At(runFolder);
         try
         {
@@ -201,9 +202,10 @@ public static class ModelExport
             throw new HyphaException(ExitCode.OutputError, imported
                 ? "already holds an imported model; pass --overwrite to replace it or choose another folder"
                 : "already holds files; import into a new or empty folder", folder);
-        if (!imported && File.Exists(Path.Combine(folder, "checkpoints", "last.ckpt")))
-            throw new HyphaException(ExitCode.OutputError, "holds a trained run, which --overwrite never replaces; import into a new or empty folder", folder);
-        if (!imported) throw new HyphaException(ExitCode.OutputError, "already holds files that are not an earlier import; import into a new or empty folder", folder);
+        if (!imported)
+            throw new HyphaException(ExitCode.OutputError, File.Exists(Path.Combine(folder, "checkpoints", "last.ckpt"))
+                ? "holds a trained run, which --overwrite never replaces; import into a new or empty folder"
+                : "already holds files that are not an earlier import; import into a new or empty folder", folder);
     }
 
     /// <summary>SHA-256 of a file, lower-case hex.</summary>

@@ -108,8 +108,9 @@ public static class SafetensorsFile
         try
         {
             header = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("its header is not a JSON object");
+            _ = header.Count; // materializes the entries, so a name given twice is found here
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or ArgumentException) // ArgumentException: a name given twice
         {
             throw new InvalidDataException($"its header is not valid JSON ({e.Message})");
         }

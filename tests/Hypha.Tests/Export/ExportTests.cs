@@ -202,6 +202,10 @@ public sealed class ExportTests(ExportedRuns runs, ITestOutputHelper log) : ICla
         var text = _tmp.Path("text.safetensors");
         File.WriteAllText(text, "not a weights file at all");
         Refused(ExitCode.BadCheckpoint, "announce", "--file", text);
+        var twice = _tmp.Path("twice.safetensors");
+        var json = System.Text.Encoding.UTF8.GetBytes("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""");
+        File.WriteAllBytes(twice, [.. BitConverter.GetBytes((ulong)json.Length), .. json, 0, 0, 0, 0]);
+        Refused(ExitCode.BadCheckpoint, "not valid JSON", "--file", twice);
         var bare = _tmp.Path("bare.safetensors");
         using (var content = SafetensorsFile.Read(runs.VaeFile))
         using (var fs = File.Create(bare))
@@ -272,29 +276,44 @@ public sealed class ExportTests(ExportedRuns runs, ITestOutputHelper log) : ICla
         const int n = 6;
         const long seed = 9;
 
-        // VAE: the decoder of the same latents.
+        // VAE: the decoder of the same latents, through the command line of hypha_weights.py.
         using var g = new Generator(3);
         using var z = randn([n, 8], generator: g);
         using var vaeHypha = Decode(runs.Vae, z);
-        using var vaeTorch = Python("decode", runs.VaeFile, z);
-        Close("VAE decoder", vaeHypha, vaeTorch);
-        using (var prior = Samples(runs.Vae, n, seed))
-        using (var priorTorch = Python("sample", runs.VaeFile, null, "--count", $"{n}", "--seed", $"{seed}"))
-            Close("VAE prior samples from Hypha's seed", prior, priorTorch);
+        using (var vaeTorch = Python("decode", runs.VaeFile, z))
+            Close("VAE decoder", vaeHypha, vaeTorch);
 
-        // Diffusion: DDIM (the model's 4 steps, eta 0) from the x_T that Hypha's sampler draws for this seed.
-        using var hypha = Samples(runs.Diffusion, n, seed);
+        // The rest through the module's API, in one process (a python start with torch costs about 2 s of CPU): the VAE
+        // prior from Hypha's seed; diffusion DDIM (the model's 4 steps, eta 0) from the x_T Hypha's sampler draws for the
+        // seed, and from the seed alone; and the diffusion weights written back by hw.save.
         var generators = Hypha.Models.Diffusion.SampleNoise.Generators(seed, 0, n);
         using var xT = Hypha.Models.Diffusion.SampleNoise.Draw(generators, [1, 32, 32]);
         foreach (var gen in generators) gen.Dispose();
-        using (var torchImages = Python("decode", runs.DiffusionFile, xT))
-            Close("diffusion DDIM from the same x_T", hypha, torchImages);
-        using (var seeded = Python("sample", runs.DiffusionFile, null, "--count", $"{n}", "--seed", $"{seed}"))
-            Close("diffusion samples from Hypha's seed", hypha, seeded);
+        var (latents, images, resaved) = (_tmp.Path("xT.safetensors"), _tmp.Path("images.safetensors"), _tmp.Path("resaved.safetensors"));
+        using (var fs = File.Create(latents)) SafetensorsFile.Write(fs, [("latents", xT)]);
+        const string driver = """
+            import sys
+            sys.path.insert(0, sys.argv[1])
+            import hypha_weights as hw
+            vae_file, dif_file, latents, out, resaved, n, seed = sys.argv[2:9]
+            n, seed = int(n), int(seed)
+            vae, vc = hw.load(vae_file)
+            dif, dc = hw.load(dif_file)
+            x_t = hw.read_safetensors(latents)[0]["latents"]
+            hw.write_safetensors(out, {"vae_prior": hw.sample(vae, vc, n, seed), "dif_decode": hw.decode(dif, dc, x_t),
+                                       "dif_sample": hw.sample(dif, dc, n, seed)})
+            hw.save(dif, dc, resaved)
+            """;
+        RunPython(["-c", driver, Path.GetDirectoryName(RepoFile("bench", "pytorch", "hypha_weights.py"))!, runs.VaeFile, runs.DiffusionFile,
+            latents, images, resaved, $"{n}", $"{seed}"]);
+        using var torch = SafetensorsFile.Read(images);
+        using (var prior = Samples(runs.Vae, n, seed))
+            Close("VAE prior samples from Hypha's seed", prior, torch.Tensors["vae_prior"]);
+        using var hypha = Samples(runs.Diffusion, n, seed);
+        Close("diffusion DDIM from the same x_T", hypha, torch.Tensors["dif_decode"]);
+        Close("diffusion samples from Hypha's seed", hypha, torch.Tensors["dif_sample"]);
 
-        // Back: a file PyTorch writes (weights and config through hypha_weights.save) imports and samples the same.
-        var resaved = _tmp.Path("resaved.safetensors");
-        RunPython("resave", "--weights", runs.DiffusionFile, "--out", resaved);
+        // Back: the file PyTorch wrote (weights and config through hw.save) imports and samples the same images.
         var r = Faults.Cli.Run("import", "--file", resaved, "--run", _tmp.Path("from-torch"));
         Assert.True(r.Code == 0, r.ToString());
         using var back = Samples(_tmp.Path("from-torch"), n, seed);
@@ -315,12 +334,12 @@ public sealed class ExportTests(ExportedRuns runs, ITestOutputHelper log) : ICla
         Assert.True(diff <= 1e-4, $"{what}: images differ by up to {diff} (more than 1e-4)");
     }
 
-    /// <summary>hypha_weights.py MODE --weights FILE [--latents L] --out O; returns the images it wrote.</summary>
+    /// <summary>hypha_weights.py MODE --weights FILE [--latents L] --out O (its command line); returns the images it wrote.</summary>
     Tensor Python(string mode, string weights, Tensor? latents, params string[] extra)
     {
         var id = Guid.NewGuid().ToString("N")[..6];
         var output = _tmp.Path($"py-{id}.safetensors");
-        var args = new List<string> { mode, "--weights", weights, "--out", output, "--threads", "1" };
+        var args = new List<string> { RepoFile("bench", "pytorch", "hypha_weights.py"), mode, "--weights", weights, "--out", output, "--threads", "1" };
         if (latents is not null)
         {
             var input = _tmp.Path($"latents-{id}.safetensors");
@@ -332,16 +351,16 @@ public sealed class ExportTests(ExportedRuns runs, ITestOutputHelper log) : ICla
         return content.Tensors["images"].clone();
     }
 
+    /// <summary>python3 ARGS (a script and its arguments, or -c CODE ...); fails the test with its stderr.</summary>
     void RunPython(params string[] args)
     {
         var psi = new System.Diagnostics.ProcessStartInfo(PyTorch.Value.Python!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(RepoFile("bench", "pytorch", "hypha_weights.py"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = System.Diagnostics.Process.Start(psi)!;
         var err = p.StandardError.ReadToEndAsync();
         var stdout = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(120_000), "hypha_weights.py took over 2 minutes");
-        Assert.True(p.ExitCode == 0, $"hypha_weights.py {string.Join(' ', args)}: exit {p.ExitCode}\n{err.Result}\n{stdout}");
+        Assert.True(p.WaitForExit(120_000), "python3 took over 2 minutes");
+        Assert.True(p.ExitCode == 0, $"python3 {string.Join(' ', args)}: exit {p.ExitCode}\n{err.Result}\n{stdout}");
     }
 
     /// <summary>The first of $HYPHA_PYTHON, python3 and /usr/bin/python3 that imports torch, with its version; or none and why.</summary>
