@@ -167,9 +167,13 @@ def _ddim(model, config, shape, steps, eta, noise):
 @torch.no_grad()
 def sample(model, config, count, seed=0, start=0, steps=None, eta=None):
     """Images start .. start + count - 1 of Hypha's seeded sequence, [count, C, R, R] in [0, 1]: the VAE
-    decodes prior latents drawn as Hypha draws them; the diffusion model runs DDIM from Hypha's per-sample noise."""
+    decodes prior latents drawn as Hypha draws them; the diffusion model runs DDIM from Hypha's per-sample noise (x_T
+    and, with eta > 0, each step's noise, in Hypha's order). DDIM only: a model whose default sampler is ddpm is refused."""
     m, ch, res = config["model"], config.get("channels", 1), config["resolution"]
     if m.get("kind", "resnet_vae") == "diffusion":
+        if m.get("sampler", "ddim") != "ddim":
+            raise ValueError(f"the model samples with {m['sampler']} by default; this module runs DDIM only "
+                             "(set config['model']['sampler'] = 'ddim' to sample with DDIM)")
         return _ddim(model, config, (count, ch, res, res), steps, eta, hypha_noise(seed, start, count, (ch, res, res)))
     g = torch.Generator().manual_seed(seed)
     z = torch.randn((start + count, m.get("latent", 256)), generator=g)[start:]
