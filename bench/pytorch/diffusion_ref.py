@@ -43,6 +43,13 @@ class ResBlock(nn.Module):
         return (self.skip(x) if self.skip is not None else x) + h
 
 
+def attention(q, k, v):
+    """softmax(q k^T / sqrt(d)) v: torch 2's fused kernel, or the same arithmetic on torch 1.13 (Debian 12's)."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention(q, k, v)
+    return torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]), -1) @ v
+
+
 class Attention(nn.Module):
     def __init__(self, ch):
         super().__init__()
@@ -53,7 +60,7 @@ class Attention(nn.Module):
         b, c, h, w = x.shape
         d = c // self.heads
         y = self.qkv(self.norm(x)).reshape(b, 3, self.heads, d, h * w).permute(1, 0, 2, 4, 3)
-        o = F.scaled_dot_product_attention(y[0], y[1], y[2])
+        o = attention(y[0], y[1], y[2])
         return x + self.proj(o.permute(0, 1, 3, 2).reshape(b, c, h, w))
 
 
@@ -153,11 +160,15 @@ def alpha_bar(schedule, T=1000):
     return torch.tensor(np.cumprod(1 - betas), dtype=torch.float32)
 
 
-def ddim(model, ab, n, shape, steps, eta, prediction, seed):
+def ddim(model, ab, n, shape, steps, eta, prediction, seed, noise=None):
+    """DDIM from x_T, trailing timesteps. noise() returns a fresh [n, *shape] standard normal draw, x_T first (default:
+    one generator seeded with seed; bench/pytorch/hypha_weights.py passes Hypha's per-sample streams)."""
     T = len(ab)
     ts = [int(round(t)) - 1 for t in np.arange(T, 0, -T / steps)]
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn((n,) + shape, generator=g)
+    if noise is None:
+        g = torch.Generator().manual_seed(seed)
+        noise = lambda: torch.randn((n,) + shape, generator=g)
+    x = noise()
     for i, t in enumerate(ts):
         a = ab[t]
         a_prev = ab[ts[i + 1]] if i + 1 < len(ts) else torch.tensor(1.0)
@@ -171,7 +182,7 @@ def ddim(model, ab, n, shape, steps, eta, prediction, seed):
         sigma = eta * ((1 - a_prev) / (1 - a)).sqrt() * (1 - a / a_prev).sqrt()
         x = a_prev.sqrt() * x0 + (1 - a_prev - sigma ** 2).clamp(min=0).sqrt() * eps
         if eta > 0 and i + 1 < len(ts):
-            x = x + sigma * torch.randn(x.shape, generator=g)
+            x = x + sigma * noise()
     return ((x + 1) / 2).clamp(0, 1)
 
 

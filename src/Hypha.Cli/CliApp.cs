@@ -22,6 +22,8 @@ public static class CliApp
             EvaluateCommand.Create(),
             ReportCommand.Create(),
             BaselineCommand.Create(),
+            ExportCommand.Create(),
+            ImportCommand.Create(),
         };
         OptionParsing.Install(root);
         var parsed = root.Parse(args, OptionParsing.Configuration);

@@ -65,6 +65,26 @@ public interface IProgressiveModel : IGenerativeModel
     IReadOnlyDictionary<string, double> Extras { get; }
 }
 
+/// <summary>
+/// A model whose weights for other frameworks (<c>hypha export</c>) are not its whole state dict: a diffusion model
+/// exports the EMA network that samples, under the plain U-Net's names. A model without this capability exports its
+/// state dict as it is (<see cref="Export.ModelWeights"/>).
+/// </summary>
+public interface IExportWeights : IGenerativeModel
+{
+    /// <summary>Which weights an export holds, as a short phrase for messages and the exported config
+    /// (e.g. "the EMA weights of the U-Net, the ones that sample").</summary>
+    string ExportedWeights { get; }
+
+    /// <summary>The tensors to export, in order, by the name the PyTorch twin of the network gives them: the model's
+    /// own tensors (not copies).</summary>
+    IReadOnlyList<(string Name, Tensor Tensor)> ExportTensors();
+
+    /// <summary>Every tensor of the model an exported name loads into, in order; a name may fill several (a diffusion
+    /// model's online and EMA networks both start from the imported weights). Together they must cover the state dict.</summary>
+    IReadOnlyList<(string Name, Tensor Target)> ImportTargets();
+}
+
 /// <summary>How callers ask a model what it can do.</summary>
 public static class ModelCapabilities
 {

@@ -10,7 +10,7 @@ namespace Hypha.Models.Diffusion;
 /// the denoising trajectory for the report. State dict keys: <c>net.*</c> (trained) and <c>ema.*</c>; see
 /// docs/model-diffusion.md.
 /// </summary>
-public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITrajectoryModel
+public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITrajectoryModel, IExportWeights
 {
     readonly UNet net;
     readonly UNet ema;
@@ -170,6 +170,19 @@ public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITr
         }
         return x;
     }
+
+    /// <summary>The EMA network: what samples, so what a user of the exported file gets.</summary>
+    public string ExportedWeights => "the EMA weights of the U-Net (the ones that sample)";
+
+    /// <summary>The EMA U-Net's state dict under the U-Net's own names (<c>conv_in.weight</c>..., as
+    /// bench/pytorch/diffusion_ref.py's UNet).</summary>
+    public IReadOnlyList<(string Name, Tensor Tensor)> ExportTensors() =>
+        ema.state_dict().Select(kv => (kv.Key, kv.Value)).ToList();
+
+    /// <summary>Each U-Net name fills the EMA network and the online one: an imported model samples with the weights
+    /// it was given, and training from it would start from them.</summary>
+    public IReadOnlyList<(string Name, Tensor Target)> ImportTargets() =>
+        ema.state_dict().Select(kv => (kv.Key, kv.Value)).Concat(net.state_dict().Select(kv => (kv.Key, kv.Value))).ToList();
 
     static Tensor ToImage(Tensor x) => ((x + 1) * 0.5).clamp(0, 1);
 }
