@@ -96,7 +96,7 @@ public static class RunReport
         var sampleFig = new ReportFigure("Samples",
             (realCount > 0 ? $"First row: {realCount} real test chunks, for comparison. Below: " : "") +
             $"{SampleCount} synthetic chunks (seed {seed}), as hypha sample makes them" +
-            (settings.Latents is { } latents ? $", their latents drawn from the {latents.Describe()}" : "") +
+            (settings.Latents is { } latents ? $" (sampler {latents.Describe()})" : "") +
             ". Compare them by eye with the real chunks: texture, roots, fungal structures, contrast.",
             Png(sgrid), Scale(sgrid));
         if (model.As<ITrajectoryModel>() is { } stepwise)
