@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace Hypha.Sampling.Priors;
 
-/// <summary>How the latent-diffusion prior is built and trained. The defaults train in about a minute on one CPU core
+/// <summary>How the latent-diffusion prior is built and trained. The defaults train in about 2 minutes of one CPU core
 /// for the cpu preset's 64-dimensional latents (measured in docs/evaluation-amf.md).</summary>
 public sealed record LatentDiffusionOptions
 {
