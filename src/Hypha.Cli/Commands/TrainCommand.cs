@@ -76,7 +76,7 @@ public static class TrainCommand
                 return 0;
             }
             using var hold = RunLock.Acquire(run.Root, "run folder"); // one writer per run folder, for the life of the process
-            return Train(run, config, p.GetValue(resume), cancel, prior is null ? null : prior with { Seed = config.Train.Seed });
+            return Train(run, config, p.GetValue(resume), cancel, prior); // fit-prior's defaults: the same prior as hypha fit-prior fits
         }));
         return cmd;
     }

@@ -48,7 +48,8 @@ public static class RunReport
         var header = Checkpoint.ReadHeader(run.LastCheckpoint);
         if (record is not null && record.Context.TryGetValue("checkpoint_written_utc", out var written) &&
             written != header.WrittenUtc.ToString("O", CultureInfo.InvariantCulture))
-            note = "The metrics below are of an earlier checkpoint than the pictures on this page: run hypha evaluate again for current numbers.";
+            note = "The metrics below are of an earlier checkpoint than the pictures on this page: run hypha evaluate again for current numbers." +
+                   (note is null ? "" : " " + note);
 
         using var scope = NewDisposeScope();
         var test = session.Data.Index.Test.Count > 0 ? session.Data.Index.Test : session.Data.Index.Validation;
