@@ -7,9 +7,14 @@ namespace Hypha.Cli;
 /// Left out, the run's own defaults apply; a family that does not take one refuses it by name.</summary>
 public sealed class SamplerOptions
 {
-    public Option<string> Sampler { get; } = new("--sampler") { Description = "Sampler of the model's family: diffusion: ddim (default) or ddpm (ancestral). Default: the run's." };
-    public Option<int?> Steps { get; } = new("--steps") { Description = "Denoising steps (diffusion). Default: the run's sample_steps (50 unless trained with another)." };
-    public Option<double?> Eta { get; } = new("--eta") { Description = "DDIM eta: 0 deterministic, 1 as noisy as ancestral sampling (diffusion). Default: the run's (0)." };
+    public Option<string> Sampler { get; } = new("--sampler")
+    {
+        Description = "Sampler of the model's family: diffusion: ddim (default) or ddpm (ancestral); VAEs: where the latents come from: " +
+                      "prior (N(0, I), default), gmm or latent-diffusion (fitted to the training chunks' latents by hypha fit-prior). Default: the run's.",
+        HelpName = "ddim|ddpm|prior|gmm|latent-diffusion",
+    };
+    public Option<int?> Steps { get; } = new("--steps") { Description = "Denoising steps (diffusion; a VAE's --sampler latent-diffusion). Default: the run's sample_steps, or the prior's (50 unless fitted with another)." };
+    public Option<double?> Eta { get; } = new("--eta") { Description = "DDIM eta: 0 deterministic, 1 as noisy as ancestral sampling (diffusion; a VAE's --sampler latent-diffusion). Default: the run's, or the prior's (0)." };
 
     public void AddTo(Command command)
     {

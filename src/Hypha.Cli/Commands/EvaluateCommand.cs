@@ -72,6 +72,7 @@ public static class EvaluateCommand
             using var registry = MetricRegistry.CreateDefault();
             RunEvaluation.ResolveMetrics(registry, options.Metrics); // fail on a bad name before loading anything
             RunEvaluation.RequireCheckpoint(folder);
+            Hypha.Sampling.Priors.FittedPriors.Precheck(folder, options.Sampler); // a prior not fitted: say so before reading images
             using var session = TrainingSession.OpenTrained(folder, p.GetValue(device), m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
             if (p.GetValue(threads) is { } t && t > 0) TorchSharp.torch.set_num_threads(t);
             SampleProgressLine? line = null;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Hypha.Imaging;
 using Hypha.Runs;
 using Hypha.Sampling;
+using Hypha.Sampling.Priors;
 using Hypha.Training;
 
 namespace Hypha.Cli.Commands;
@@ -26,10 +27,12 @@ public static class SampleCommand
         sampler.AddTo(cmd);
         cmd.SetAction(p => CliApp.Guard(_ =>
         {
-            var (config, model, dev) = TrainingSession.LoadModel(RunFolder.Open(p.GetValue(run)!), p.GetValue(device));
+            var folder = RunFolder.Open(p.GetValue(run)!);
+            var (config, model, dev) = TrainingSession.LoadModel(folder, p.GetValue(device));
             using var ownedModel = model;
             var n = p.GetValue(count);
-            var settings = sampler.Resolve(p);
+            var settings = FittedPriors.Resolve(folder, model, sampler.Resolve(p)); // a VAE's fitted prior, loaded
+            using var latents = settings.Latents;
             using var compute = (config.Train with { Precision = p.GetValue(precision) ?? Precision.Fp32 }).ComputeScope(dev);
             using var hold = RunLock.ForOutput(p.GetValue(outDir)!); // one writer per output folder
             var line = new SampleProgressLine(n, p.GetValue(batch));

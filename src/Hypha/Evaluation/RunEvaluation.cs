@@ -19,7 +19,8 @@ namespace Hypha.Evaluation;
 /// and B by <see cref="EvaluationInputs.FromTestSplit"/>; for models that reconstruct (<see cref="IEncoderModel"/>),
 /// reconstructions of every test chunk used through the posterior mean; samples from
 /// <see cref="IGenerativeModel.Sample"/> with the evaluation's seed, the same images <c>hypha sample --seed S
-/// --count N</c> writes with the same sampler settings. Chunks are brought to the model's resolution
+/// --count N</c> writes with the same sampler settings (a VAE's fitted prior loaded by
+/// <see cref="Sampling.Priors.FittedPriors.Resolve"/>, its name recorded under <see cref="LatentSamplerKey"/>). Chunks are brought to the model's resolution
 /// (<see cref="ModelInput.Fit"/>) and evaluated on the CPU as float32 in [0, 1].
 /// </remarks>
 public static class RunEvaluation
@@ -29,6 +30,11 @@ public static class RunEvaluation
 
     /// <summary>Folder in the run folder holding one sub-folder of images per evaluation.</summary>
     public const string ArtifactsDirName = "evaluation";
+
+    /// <summary>Context key naming where a VAE's sample latents came from: <c>prior</c>, <c>gmm</c> or
+    /// <c>latent-diffusion</c> (<see cref="LatentSamplers"/>); absent for other families and in lines written before
+    /// fitted priors existed (which sampled N(0, I)).</summary>
+    public const string LatentSamplerKey = "latent_sampler";
 
     /// <summary>Context key of the evaluation's image folder, relative to the run folder.</summary>
     public const string ArtifactsKey = "evaluation_dir";
@@ -81,6 +87,9 @@ public static class RunEvaluation
         if (index.Test.Count < 4) throw new HyphaException(ExitCode.BadInput, $"the run's test part holds {index.Test.Count} chunks; evaluation needs at least 4", run.Root);
         if (index.Train.Count == 0) throw new HyphaException(ExitCode.BadInput, "the run's training part is empty", run.Root);
         var header = Checkpoint.ReadHeader(run.LastCheckpoint);
+        // The sampler first: a prior not fitted (or fitted to another checkpoint) is refused before any work.
+        var sampler = Sampling.Priors.FittedPriors.Resolve(run, model, options.Sampler);
+        using var ownedLatents = ReferenceEquals(sampler.Latents, options.Sampler.Latents) ? null : sampler.Latents;
 
         using var scope = NewDisposeScope();
         var trainRefs = Subset(index.Train, options.TrainLimit, options.Seed, 0x7A1);
@@ -99,11 +108,11 @@ public static class RunEvaluation
         else log?.Invoke($"the {model.Kind} model does not reconstruct: psnr and ssim are skipped");
 
         var sampleCount = options.Samples > 0 ? options.Samples : testRefs.Count / 2;
-        log?.Invoke($"sampling {sampleCount:N0} images (seed {options.Seed})");
+        log?.Invoke($"sampling {sampleCount:N0} images (seed {options.Seed}{(sampler.Latents is { } l ? $", latents from {l.Name}" : "")})");
         sampleProgress?.Invoke(0, sampleCount);
         var samples = model.Sample(new SampleRequest(sampleCount, options.Seed)
         {
-            Batch = options.Batch, Device = session.Device, Settings = options.Sampler,
+            Batch = options.Batch, Device = session.Device, Settings = sampler,
             Progress = sampleProgress is null ? null : k => sampleProgress(k, sampleCount), StepProgress = sampleStepProgress,
         });
 
@@ -120,7 +129,7 @@ public static class RunEvaluation
             ["global_step"] = header.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["training_complete"] = header.Complete ? "true" : "false",
             ["model"] = $"{session.Config.Model.Kind} ({session.Config.Model.Descriptor.Architecture(session.Config.Model)})",
-            ["sampler"] = DescribeSampler(options.Sampler),
+            ["sampler"] = DescribeSampler(sampler),
             ["resolution"] = model.Resolution.ToString(CultureInfo.InvariantCulture),
             ["device"] = session.Device.ToString(),
             ["train_chunks"] = index.Train.Count.ToString(CultureInfo.InvariantCulture),
@@ -129,6 +138,13 @@ public static class RunEvaluation
             ["test_used"] = testRefs.Count.ToString(CultureInfo.InvariantCulture),
             ["samples"] = sampleCount.ToString(CultureInfo.InvariantCulture),
         };
+
+        if (sampler.Latents is { } latents)
+        {
+            context[LatentSamplerKey] = latents.Name;
+            if (LatentSamplers.Fitted.Contains(latents.Name))
+                context["latent_prior_file"] = Path.GetRelativePath(run.Root, Sampling.Priors.FittedPriors.PathOf(run, latents.Name)).Replace('\\', '/');
+        }
 
         using var inputs = EvaluationInputs.FromTestSplit(train, test, options.Seed,
             samples: samples, originals: recon is null ? null : test, reconstructions: recon, model: model);
@@ -196,11 +212,13 @@ public static class RunEvaluation
         return cat(parts, 0);
     }
 
-    /// <summary>The sampler settings as the metrics.jsonl context records them ("default" when none was set).</summary>
+    /// <summary>The sampler settings as the metrics.jsonl context records them: a VAE's latent prior as it describes
+    /// itself (<see cref="ILatentSampler.Describe"/>), else the sampler, steps and eta given ("default" when none was set).</summary>
     public static string DescribeSampler(SamplerSettings s)
     {
         var parts = new List<string>();
-        if (s.Sampler is not null) parts.Add(s.Sampler);
+        if (s.Latents is not null) parts.Add(s.Latents.Describe());
+        else if (s.Sampler is not null) parts.Add(s.Sampler);
         if (s.Steps is not null) parts.Add($"steps {s.Steps}");
         if (s.Eta is not null) parts.Add($"eta {s.Eta.Value.ToString(CultureInfo.InvariantCulture)}");
         return parts.Count == 0 ? "default" : string.Join(", ", parts);

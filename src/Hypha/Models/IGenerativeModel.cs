@@ -96,8 +96,15 @@ public sealed record SampleRequest(int Count, long Seed)
 /// (<see cref="ModelCapabilities.RefuseSettings"/>), naming them.</summary>
 public sealed record SamplerSettings
 {
-    /// <summary>The sampler: for diffusion models <c>ddim</c> or <c>ddpm</c>; null: the family's default.</summary>
+    /// <summary>The sampler: for diffusion models <c>ddim</c> or <c>ddpm</c>; for VAEs <c>prior</c> (N(0, I)), <c>gmm</c>
+    /// or <c>latent-diffusion</c> (<see cref="LatentSamplers"/>; the fitted ones come with <see cref="Latents"/>); null:
+    /// the family's default.</summary>
     public string? Sampler { get; init; }
+
+    /// <summary>For VAEs: the loaded prior their latents are drawn from when <see cref="Sampler"/> names a fitted one
+    /// (<c>Hypha.Sampling.Priors.FittedPriors.Resolve</c> loads it from the run folder); null: N(0, I). The caller that
+    /// set it disposes it.</summary>
+    public ILatentSampler? Latents { get; init; }
 
     /// <summary>Denoising steps (diffusion); null: the model's default.</summary>
     public int? Steps { get; init; }

@@ -61,14 +61,37 @@ public static class VaeMath
         return randn([count, latent], generator: gen);
     }
 
-    /// <summary>Prior samples of a VAE: images <c>Start .. Start + Count</c> decoded from <see cref="PriorLatents"/> of the
-    /// seed (so <c>hypha sample --seed S</c> and <c>hypha evaluate --seed S</c> draw the same latents), in batches.</summary>
+    /// <summary>Samples of a VAE: images <c>Start .. Start + Count</c> decoded from the latents of the seed, in batches,
+    /// drawn from <see cref="PriorLatents"/> (N(0, I), <c>--sampler prior</c>, the default) or from the fitted prior in
+    /// <see cref="SamplerSettings.Latents"/> (so <c>hypha sample --seed S</c> and <c>hypha evaluate --seed S</c> draw the
+    /// same latents with the same sampler).</summary>
     public static Tensor SamplePrior(IEncoderModel model, SampleRequest request)
     {
-        model.RefuseSettings(request.Settings);
-        using var all = PriorLatents(request.Start + request.Count, model.LatentSize, request.Seed);
-        using var z = all.narrow(0, request.Start, request.Count);
+        using var standard = LatentsFor(model, request.Settings);
+        var source = request.Settings.Latents ?? standard!;
+        using var z = source.Sample(request.Seed, request.Start, request.Count, request.Device);
         return DecodeBatches(model, z, request.Device, request.Batch, request.Progress);
+    }
+
+    /// <summary>Checks the settings against a VAE: only <c>--sampler</c> applies, a fitted prior's name comes with its loaded
+    /// <see cref="SamplerSettings.Latents"/> of the model's latent size. Returns N(0, I) when no fitted prior is given, else
+    /// null; a configuration error otherwise (unknown name, a fitted prior not loaded, other options).</summary>
+    static StandardNormalLatents? LatentsFor(IEncoderModel model, SamplerSettings settings)
+    {
+        model.RefuseSettings(settings, "--sampler");
+        var name = settings.Sampler ?? settings.Latents?.Name ?? LatentSamplers.Prior;
+        if (!LatentSamplers.Names.Contains(name))
+            throw HyphaException.Config($"unknown sampler '{name}' for the run's model ({model.Kind}): {LatentSamplers.Listed(LatentSamplers.Names)}");
+        if (settings.Latents is { } given)
+        {
+            if (given.Name != name) throw new ArgumentException($"--sampler {name} was given with the {given.Name} prior loaded", nameof(settings));
+            if (given.LatentSize != model.LatentSize)
+                throw HyphaException.Config($"the {given.Name} prior makes {given.LatentSize}-dimensional latents, the run's model ({model.Kind}) takes {model.LatentSize}");
+            return null;
+        }
+        if (name != LatentSamplers.Prior)
+            throw HyphaException.Config($"--sampler {name} is not loaded: fit it with hypha fit-prior --run RUN --sampler {name}");
+        return new StandardNormalLatents(model.LatentSize);
     }
 
     /// <summary>Decodes latents in batches of <paramref name="batch"/>; returns images [N, C, H, W] on the CPU, float32.

@@ -139,7 +139,9 @@ public static class ReportPage
         if (ctx.TryGetValue("test_used", out var tu)) h.Append($"; {E(tu)} test chunks");
         if (ctx.TryGetValue("samples", out var sc)) h.Append($", {E(sc)} samples");
         if (ctx.TryGetValue("train_used", out var tr)) h.Append($", {E(tr)} training chunks for the memorization check");
-        h.Append($"; seed {r.Seed}.</p>");
+        h.Append($"; seed {r.Seed}.");
+        if (ctx.TryGetValue("sampler", out var sampler) && sampler != "default") h.Append($" Sampler: {E(sampler)}.");
+        h.Append("</p>");
         if (c.EvaluationNote is not null) h.Append($"<p class=\"warn\">{E(c.EvaluationNote)}</p>");
         h.Append("<table id=\"metrics-table\"><thead><tr><th>metric</th><th>model</th><th>floor (real vs real)</th><th>better</th><th>what it means</th></tr></thead><tbody>");
         foreach (var m in r.Metrics)

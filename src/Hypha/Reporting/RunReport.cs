@@ -29,21 +29,27 @@ public static class RunReport
 
     /// <summary>
     /// Reads what the page shows. The run must have a checkpoint. <paramref name="seed"/> picks the sample latents
-    /// (default 0); <paramref name="device"/> defaults to the run's.
+    /// (default 0); <paramref name="device"/> defaults to the run's; <paramref name="sampler"/> makes the samples and the
+    /// trajectory (default the model's own; a VAE's fitted prior by name, <see cref="Sampling.Priors.FittedPriors.Resolve"/>),
+    /// and for a VAE picks the latest evaluation made with the same latent sampler.
     /// </summary>
-    public static ReportContent Collect(RunFolder run, string? device = null, int seed = 0, Action<string>? log = null)
+    public static ReportContent Collect(RunFolder run, string? device = null, int seed = 0, Action<string>? log = null, SamplerSettings? sampler = null)
     {
         RunEvaluation.RequireCheckpoint(run);
+        sampler ??= new SamplerSettings();
         var configJson = File.ReadAllText(run.ConfigPath);
         var curves = Curves(run, run.ReadConfig().Model.Descriptor);
-        var (record, note, pairs) = LatestEvaluation(run, log);
-        var folderEvaluations = SampleFolderEvaluations(run);
 
         using var session = TrainingSession.OpenTrained(run, device, log);
+        var settings = Sampling.Priors.FittedPriors.Resolve(run, session.Model, sampler);
+        using var ownedLatents = ReferenceEquals(settings.Latents, sampler.Latents) ? null : settings.Latents;
+        var (record, note, pairs) = LatestEvaluation(run, log, settings.Latents?.Name);
+        var folderEvaluations = SampleFolderEvaluations(run);
         var header = Checkpoint.ReadHeader(run.LastCheckpoint);
         if (record is not null && record.Context.TryGetValue("checkpoint_written_utc", out var written) &&
             written != header.WrittenUtc.ToString("O", CultureInfo.InvariantCulture))
-            note = "The metrics below are of an earlier checkpoint than the pictures on this page: run hypha evaluate again for current numbers.";
+            note = "The metrics below are of an earlier checkpoint than the pictures on this page: run hypha evaluate again for current numbers." +
+                   (note is null ? "" : " " + note);
 
         using var scope = NewDisposeScope();
         var test = session.Data.Index.Test.Count > 0 ? session.Data.Index.Test : session.Data.Index.Validation;
@@ -83,18 +89,20 @@ public static class RunReport
                     Png(igrid), Scale(igrid));
             }
         }
-        var samples = model.Sample(new SampleRequest(SampleCount, seed) { Device = session.Device });
+        var samples = model.Sample(new SampleRequest(SampleCount, seed) { Device = session.Device, Settings = settings });
         var realCount = Math.Min(10, test.Count);
         var sgrid = realCount > 0
             ? ImageGrid.Tile(cat([RunEvaluation.Cut(session, Spread(test, realCount), 64), samples], 0), columns: 10)
             : ImageGrid.Tile(samples, columns: 10);
         var sampleFig = new ReportFigure("Samples",
             (realCount > 0 ? $"First row: {realCount} real test chunks, for comparison. Below: " : "") +
-            $"{SampleCount} synthetic chunks (seed {seed}), as hypha sample makes them. Compare them by eye with the real chunks: texture, roots, fungal structures, contrast.",
+            $"{SampleCount} synthetic chunks (seed {seed}), as hypha sample makes them" +
+            (settings.Latents is { } latents ? $" (sampler {latents.Describe()})" : "") +
+            ". Compare them by eye with the real chunks: texture, roots, fungal structures, contrast.",
             Png(sgrid), Scale(sgrid));
         if (model.As<ITrajectoryModel>() is { } stepwise)
         {
-            var frames = stepwise.Trajectory(seed, 10, session.Device, new SamplerSettings());
+            var frames = stepwise.Trajectory(seed, 10, session.Device, settings);
             var tgrid = ImageGrid.Tile(frames, columns: (int)frames.shape[0]);
             trajectory = new ReportFigure("Denoising trajectory",
                 $"One sample (seed {seed}) as it is made: left to right, the model's estimate of the final image at evenly spaced denoising steps, from pure noise to the sample itself.",
@@ -125,9 +133,10 @@ public static class RunReport
     }
 
     /// <summary>Collects and writes the page to <paramref name="outPath"/> (default RUN/report.html); returns the path written.</summary>
-    public static string Write(RunFolder run, string? outPath = null, string? device = null, int seed = 0, Action<string>? log = null)
+    public static string Write(RunFolder run, string? outPath = null, string? device = null, int seed = 0, Action<string>? log = null,
+        SamplerSettings? sampler = null)
     {
-        var content = Collect(run, device, seed, log);
+        var content = Collect(run, device, seed, log, sampler);
         var path = Path.GetFullPath(outPath ?? Path.Combine(run.Root, DefaultFileName));
         try
         {
@@ -177,7 +186,10 @@ public static class RunReport
             $"The same 64 seeds sampled at the end of epochs {epochs} (left to right): how the samples formed during training.", Png(strip), Scale(strip));
     }
 
-    static (EvaluationRecord?, string?, List<ReportPair>) LatestEvaluation(RunFolder run, Action<string>? log)
+    /// <summary>The latest evaluation of the model (of one made with <paramref name="latentSampler"/> when given: lines
+    /// without <see cref="RunEvaluation.LatentSamplerKey"/> sampled N(0, I)), a note when it was made with another
+    /// sampler than the page's samples, and its closest pairs.</summary>
+    static (EvaluationRecord?, string?, List<ReportPair>) LatestEvaluation(RunFolder run, Action<string>? log, string? latentSampler)
     {
         var path = RunEvaluation.MetricsPath(run);
         if (!File.Exists(path)) return (null, null, []);
@@ -193,6 +205,15 @@ public static class RunReport
         // Lines of hypha evaluate --samples FOLDER are not the model's: SampleFolderEvaluations shows them.
         var record = SamplesFolderSection.Latest(all).Model;
         if (record is null) return (null, null, []);
+        string? note = null;
+        if (latentSampler is not null)
+        {
+            static string Made(EvaluationRecord r) => r.Context.GetValueOrDefault(RunEvaluation.LatentSamplerKey, LatentSamplers.Prior);
+            var same = SamplesFolderSection.Latest(all.Where(r => Made(r) == latentSampler).ToList()).Model;
+            if (same is not null) record = same;
+            else note = $"The metrics below are of samples drawn with --sampler {Made(record)}, not {latentSampler} as the samples on this page: " +
+                        $"run hypha evaluate --sampler {latentSampler} for its numbers.";
+        }
         var pairs = new List<ReportPair>();
         var memo = record.Metrics.FirstOrDefault(m => m.ClosestPairs is { Count: > 0 });
         if (memo is not null && record.Context.TryGetValue(RunEvaluation.ArtifactsKey, out var rel))
@@ -200,7 +221,7 @@ public static class RunReport
             var images = ClosestPairImages.Read(Path.Combine(run.Root, rel), memo.ClosestPairs!.Count);
             pairs.AddRange(images.Select((p, i) => new ReportPair(p.Sample, p.Train, memo.ClosestPairs![i].Distance)));
         }
-        return (record, null, pairs);
+        return (record, note, pairs);
     }
 
     static IReadOnlyList<EvaluationRecord> SampleFolderEvaluations(RunFolder run)

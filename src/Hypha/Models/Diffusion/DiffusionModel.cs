@@ -152,24 +152,8 @@ public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITr
 
     /// <summary>Runs <paramref name="sampler"/> with the EMA network from x_T drawn per sample; returns x_0 in [-1, 1]
     /// on <paramref name="device"/>. <paramref name="onStep"/> sees each step's clamped x0 estimate.</summary>
-    Tensor Denoise(IDiffusionSampler sampler, Generator[] generators, Device device, Action<int, Tensor>? onStep)
-    {
-        long[] shape = [Channels, Resolution, Resolution];
-        var n = generators.Length;
-        var x = SampleNoise.Draw(generators, shape).to(device);
-        for (var k = 0; k < sampler.Timesteps.Count; k++)
-        {
-            using var step = NewDisposeScope();
-            var t = full(n, (long)sampler.Timesteps[k], ScalarType.Int64, device);
-            var output = ema.forward(x, t).to_type(ScalarType.Float32);
-            var z = sampler.NeedsNoise(k) ? SampleNoise.Draw(generators, shape).to(device) : null;
-            var (prev, x0) = sampler.Step(output, k, x, z);
-            onStep?.Invoke(k, x0);
-            x.Dispose();
-            x = prev.MoveToOuterDisposeScope();
-        }
-        return x;
-    }
+    Tensor Denoise(IDiffusionSampler sampler, Generator[] generators, Device device, Action<int, Tensor>? onStep) =>
+        ReverseProcess.Run(sampler, ema.forward, generators, [Channels, Resolution, Resolution], device, onStep);
 
     /// <summary>The EMA network: what samples, so what a user of the exported file gets.</summary>
     public string ExportedWeights => "the EMA weights of the U-Net (the ones that sample)";

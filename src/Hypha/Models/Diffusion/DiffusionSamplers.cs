@@ -21,7 +21,8 @@ public interface IDiffusionSampler
 }
 
 /// <summary>
-/// DDIM (Song et al. 2021) with trailing spacing: x0 clamped to [-1, 1], eps recomputed from the clamped x0,
+/// DDIM (Song et al. 2021) with trailing spacing: x0 clamped to [-clip, clip] (images: 1; no clamp when clip is null,
+/// as for the latent-diffusion prior's unbounded latents), eps recomputed from the clamped x0,
 /// sigma = eta sqrt((1 - ab_prev) / (1 - ab_t)) sqrt(1 - ab_t / ab_prev),
 /// x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) eps + sigma z, ab_prev = 1 after the last step.
 /// Eta 0 (default) is deterministic.
@@ -33,12 +34,18 @@ public sealed class DdimSampler : IDiffusionSampler
 
     public double Eta { get; }
 
-    public DdimSampler(NoiseSchedule schedule, int steps = 50, double eta = 0)
+    /// <summary>Bound of the x0 estimate's clamp; null: no clamp.</summary>
+    public double? Clip { get; }
+
+    /// <param name="clip">Clamp the x0 estimate to [-clip, clip]; default 1 (images in [-1, 1]); null: no clamp.</param>
+    public DdimSampler(NoiseSchedule schedule, int steps = 50, double eta = 0, double? clip = 1)
     {
         if (!(eta >= 0 && eta <= 1)) throw HyphaException.Config($"DDIM eta must be in [0, 1] (got {eta})");
+        if (clip is { } c && !(c > 0)) throw new ArgumentOutOfRangeException(nameof(clip), c, "the clamp bound must be positive");
         _schedule = schedule;
         _timesteps = schedule.TrailingTimesteps(steps);
         Eta = eta;
+        Clip = clip;
     }
 
     public IReadOnlyList<int> Timesteps => _timesteps;
@@ -55,7 +62,7 @@ public sealed class DdimSampler : IDiffusionSampler
         var t = _timesteps[k];
         var (ab, abPrev) = AlphaBars(k);
         var (x0, _) = _schedule.SplitAt(output, xt, t);
-        x0 = x0.clamp(-1, 1);
+        if (Clip is { } c) x0 = x0.clamp(-c, c);
         var eps = (xt - Math.Sqrt(ab) * x0) / Math.Sqrt(1 - ab);
         var sigma = Eta * Math.Sqrt((1 - abPrev) / (1 - ab)) * Math.Sqrt(1 - ab / abPrev);
         var dirCoef = Math.Sqrt(Math.Max(0, 1 - abPrev - sigma * sigma));
@@ -109,6 +116,34 @@ public sealed class DdpmSampler : IDiffusionSampler
             mean = mean + Math.Sqrt(variance) * z;
         }
         return (mean.MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
+    }
+}
+
+/// <summary>The reverse process of any diffusion network over data of any shape (image chunks, latent vectors).</summary>
+public static class ReverseProcess
+{
+    /// <summary>
+    /// Runs <paramref name="sampler"/> from x_T ~ N(0, I) of shape [n, ..<paramref name="shape"/>], row i drawn (and every
+    /// later noise) from generator i, calling <paramref name="net"/>(x_t, t [n] int64) for its output at each step;
+    /// returns x_0 on <paramref name="device"/>, float32. <paramref name="onStep"/> sees each step's x0 estimate.
+    /// </summary>
+    public static Tensor Run(IDiffusionSampler sampler, Func<Tensor, Tensor, Tensor> net, Generator[] generators, long[] shape,
+        Device device, Action<int, Tensor>? onStep = null)
+    {
+        var n = generators.Length;
+        var x = SampleNoise.Draw(generators, shape).to(device);
+        for (var k = 0; k < sampler.Timesteps.Count; k++)
+        {
+            using var step = NewDisposeScope();
+            var t = full(n, (long)sampler.Timesteps[k], ScalarType.Int64, device);
+            var output = net(x, t).to_type(ScalarType.Float32);
+            var z = sampler.NeedsNoise(k) ? SampleNoise.Draw(generators, shape).to(device) : null;
+            var (prev, x0) = sampler.Step(output, k, x, z);
+            onStep?.Invoke(k, x0);
+            x.Dispose();
+            x = prev.MoveToOuterDisposeScope();
+        }
+        return x;
     }
 }
 

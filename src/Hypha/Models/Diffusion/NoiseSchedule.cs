@@ -26,7 +26,8 @@ public enum PredictionKind
 /// <summary>
 /// The forward process q(x_t | x0) = N(sqrt(ab_t) x0, (1 - ab_t) I), ab_t = prod_{s &lt;= t} (1 - beta_s), for t in
 /// [0, T), and the conversions between a network's output (v or eps) and (x0, eps). Pure arithmetic (no network):
-/// computed in float64 on the host, held as float32 tensors per device.
+/// computed in float64 on the host, held as float32 tensors per device. Works on any data of shape [B, ...]: images
+/// [B, C, H, W] for the diffusion model, latent vectors [B, L] for the latent-diffusion prior.
 /// </summary>
 public sealed class NoiseSchedule
 {
@@ -70,11 +71,16 @@ public sealed class NoiseSchedule
         Enumerable.Range(0, T).Select(t => 1e-4 + (0.02 - 1e-4) * t / (T - 1)).ToArray();
 
     /// <summary>sqrt(ab_t) and sqrt(1 - ab_t) for timesteps [B] (int64, any device), shaped [B, 1, 1, 1], float32.</summary>
-    public (Tensor SqrtAb, Tensor SqrtOneMinusAb) Coefficients(Tensor t)
+    public (Tensor SqrtAb, Tensor SqrtOneMinusAb) Coefficients(Tensor t) => Coefficients(t, 4);
+
+    /// <summary>As <see cref="Coefficients(Tensor)"/>, shaped [B, 1, ...] with <paramref name="rank"/> dimensions in all,
+    /// to broadcast over data of that rank.</summary>
+    public (Tensor SqrtAb, Tensor SqrtOneMinusAb) Coefficients(Tensor t, long rank)
     {
         var (a, b) = Tables(t.device);
         var idx = t.to_type(ScalarType.Int64);
-        return (a.index_select(0, idx).reshape(-1, 1, 1, 1), b.index_select(0, idx).reshape(-1, 1, 1, 1));
+        long[] shape = [-1, .. Enumerable.Repeat(1L, (int)Math.Max(0, rank - 1))];
+        return (a.index_select(0, idx).reshape(shape), b.index_select(0, idx).reshape(shape));
     }
 
     (Tensor, Tensor) Tables(Device device)
@@ -97,7 +103,7 @@ public sealed class NoiseSchedule
     public Tensor AddNoise(Tensor x0, Tensor eps, Tensor t)
     {
         using var scope = NewDisposeScope();
-        var (a, b) = Coefficients(t);
+        var (a, b) = Coefficients(t, x0.dim());
         return (a * x0 + b * eps).MoveToOuterDisposeScope();
     }
 
@@ -106,7 +112,7 @@ public sealed class NoiseSchedule
     {
         if (Prediction == PredictionKind.Epsilon) return eps.alias();
         using var scope = NewDisposeScope();
-        var (a, b) = Coefficients(t);
+        var (a, b) = Coefficients(t, x0.dim());
         return (a * eps - b * x0).MoveToOuterDisposeScope();
     }
 
@@ -114,7 +120,7 @@ public sealed class NoiseSchedule
     public (Tensor X0, Tensor Eps) Split(Tensor output, Tensor xt, Tensor t)
     {
         using var scope = NewDisposeScope();
-        var (a, b) = Coefficients(t);
+        var (a, b) = Coefficients(t, xt.dim());
         Tensor x0, eps;
         if (Prediction == PredictionKind.V)
         {
@@ -142,7 +148,7 @@ public sealed class NoiseSchedule
     public Tensor EpsFromX0(Tensor xt, Tensor x0, Tensor t)
     {
         using var scope = NewDisposeScope();
-        var (a, b) = Coefficients(t);
+        var (a, b) = Coefficients(t, xt.dim());
         return ((xt - a * x0) / b).MoveToOuterDisposeScope();
     }
 

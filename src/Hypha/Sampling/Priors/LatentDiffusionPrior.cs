@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using Hypha.Models;
+using Hypha.Models.Diffusion;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Hypha.Sampling.Priors;
+
+/// <summary>How the latent-diffusion prior is built and trained. The defaults train in about 2 minutes of one CPU core
+/// for the cpu preset's 64-dimensional latents (measured in docs/evaluation-amf.md).</summary>
+public sealed record LatentDiffusionOptions
+{
+    /// <summary>Width of the denoiser's hidden layers (even); default 256.</summary>
+    public int Width { get; init; } = 256;
+
+    /// <summary>Residual blocks of the denoiser; default 3.</summary>
+    public int Blocks { get; init; } = 3;
+
+    /// <summary>Optimizer steps; default 4,000.</summary>
+    public int Steps { get; init; } = 4000;
+
+    /// <summary>Latent vectors per step, drawn with replacement; default 256.</summary>
+    public int Batch { get; init; } = 256;
+
+    /// <summary>Adam learning rate at the start of its cosine decay to 0; default 1e-3.</summary>
+    public double Lr { get; init; } = 1e-3;
+
+    /// <summary>Decay of the exponential moving average of the weights that samples (<see cref="Ema"/>); default 0.999.</summary>
+    public double EmaDecay { get; init; } = 0.999;
+
+    /// <summary>Diffusion steps T of the noise schedule; default 1,000.</summary>
+    public int Timesteps { get; init; } = 1000;
+
+    /// <summary>Noise schedule; default cosine (the diffusion family's).</summary>
+    public ScheduleKind Schedule { get; init; } = ScheduleKind.Cosine;
+
+    /// <summary>What the network predicts; default v (the diffusion family's).</summary>
+    public PredictionKind Prediction { get; init; } = PredictionKind.V;
+
+    /// <summary>DDIM steps when sampling (<c>--steps</c> of sample, evaluate and report overrides it); default 50.</summary>
+    public int SampleSteps { get; init; } = 50;
+
+    /// <summary>DDIM eta when sampling (<c>--eta</c> overrides it); default 0, deterministic.</summary>
+    public double Eta { get; init; }
+
+    /// <summary>Seed of the initialization and of every draw of training (batches, timesteps, noise); default 0.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Checks the numbers; a configuration error naming the option.</summary>
+    public LatentDiffusionOptions Validated()
+    {
+        if (Width < 2 || Width > 65_536 || Width % 2 != 0) throw HyphaException.Config($"--width must be an even number in 2..65536 (got {Width})");
+        if (Blocks < 1 || Blocks > 64) throw HyphaException.Config($"--blocks must be in 1..64 (got {Blocks})");
+        if (Steps < 1) throw HyphaException.Config($"--steps must be at least 1 (got {Steps})");
+        if (Batch < 1) throw HyphaException.Config($"--batch must be at least 1 (got {Batch})");
+        if (!(Lr > 0) || double.IsInfinity(Lr)) throw HyphaException.Config($"--lr must be positive (got {Lr})");
+        if (!(EmaDecay >= 0 && EmaDecay < 1)) throw HyphaException.Config($"--ema must be in [0, 1) (got {EmaDecay})");
+        if (Timesteps < 2 || Timesteps > 100_000) throw HyphaException.Config($"--timesteps must be in 2..100000 (got {Timesteps})");
+        if (SampleSteps < 1 || SampleSteps > Timesteps) throw HyphaException.Config($"--sample-steps must be in 1..{Timesteps} (got {SampleSteps})");
+        if (!(Eta >= 0 && Eta <= 1)) throw HyphaException.Config($"--eta must be in [0, 1] (got {Eta})");
+        return this;
+    }
+}
+
+/// <summary>Where training of the latent-diffusion prior stands.</summary>
+/// <param name="Step">Steps done.</param>
+/// <param name="Steps">Steps in all.</param>
+/// <param name="Loss">Mean loss over the steps since the last report.</param>
+/// <param name="StepsPerSecond">Speed so far.</param>
+public sealed record LatentDiffusionProgress(int Step, int Steps, double Loss, double StepsPerSecond)
+{
+    /// <summary>Time left at the speed so far.</summary>
+    public TimeSpan Eta => StepsPerSecond > 0 ? TimeSpan.FromSeconds((Steps - Step) / StepsPerSecond) : TimeSpan.Zero;
+}
+
+/// <summary>
+/// A diffusion model on latent vectors (the "diffusion prior" of two-stage VAEs, LSGM and DALL-E 2, here fitted after
+/// the VAE): the vectors are standardized per dimension (mean and standard deviation of the training vectors), a
+/// <see cref="LatentDenoiser"/> learns to predict v (or eps) under the diffusion family's <see cref="NoiseSchedule"/>,
+/// and samples come from <see cref="DdimSampler"/> without the images' clamp, through <see cref="ReverseProcess"/>,
+/// every sample seeded by its own index (<see cref="SampleNoise"/>), then are mapped back to the latent scale. The
+/// network that samples is the exponential moving average of the trained one.
+/// </summary>
+public sealed class LatentDiffusionPrior : ILatentSampler
+{
+    const int SampleBatch = 1024;
+
+    readonly LatentDenoiser _net;
+    readonly Tensor _mean, _scale;
+
+    public LatentDiffusionOptions Options { get; }
+
+    public NoiseSchedule Schedule { get; }
+
+    /// <summary>DDIM steps used by <see cref="Sample"/>; default the options' <see cref="LatentDiffusionOptions.SampleSteps"/>.</summary>
+    public int SampleSteps { get; init; }
+
+    /// <summary>DDIM eta used by <see cref="Sample"/>; default the options' <see cref="LatentDiffusionOptions.Eta"/>.</summary>
+    public double Eta { get; init; }
+
+    /// <summary>What it was fitted to, for <see cref="Describe"/>: the number of latent vectors.</summary>
+    public int Vectors { get; init; }
+
+    /// <summary>A prior from its (sampling) network, standardization and options; takes ownership of <paramref name="net"/>.</summary>
+    public LatentDiffusionPrior(LatentDenoiser net, Tensor mean, Tensor scale, LatentDiffusionOptions options)
+    {
+        Options = options.Validated();
+        _net = net;
+        _net.eval();
+        foreach (var p in _net.parameters()) p.requires_grad = false;
+        _mean = mean.to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
+        _scale = scale.to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
+        if (_mean.shape.Length != 1 || _mean.shape[0] != net.LatentSize || !_scale.shape.SequenceEqual(_mean.shape))
+            throw new ArgumentException($"standardization of size {_mean.shape[0]} for latents of size {net.LatentSize}");
+        Schedule = new NoiseSchedule(options.Timesteps, options.Schedule, options.Prediction);
+        SampleSteps = options.SampleSteps;
+        Eta = options.Eta;
+    }
+
+    public string Name => LatentSamplers.LatentDiffusion;
+
+    public int LatentSize => _net.LatentSize;
+
+    /// <summary>The network that samples (the EMA weights).</summary>
+    public LatentDenoiser Network => _net;
+
+    /// <summary>Per-dimension mean of the training vectors [L].</summary>
+    public Tensor Mean => _mean;
+
+    /// <summary>Per-dimension standard deviation of the training vectors [L] (at least 1e-6).</summary>
+    public Tensor Scale => _scale;
+
+    public string Describe() =>
+        $"latent-diffusion: MLP denoiser width {Options.Width}, {Options.Blocks} blocks, {Options.Steps:N0} training steps" +
+        (Vectors > 0 ? $" on {Vectors:N0} posterior means" : "") +
+        $"; DDIM {SampleSteps} steps, eta {Eta.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    public Tensor Sample(long seed, int start, int count, Device? device = null)
+    {
+        if (count < 1) throw new ArgumentException("no samples asked for", nameof(count));
+        var dev = device ?? CPU;
+        var sampler = new DdimSampler(Schedule, SampleSteps, Eta, clip: null);
+        _net.to(dev);
+        using var noGrad = no_grad();
+        var result = empty([count, LatentSize], ScalarType.Float32, CPU);
+        for (var i = 0; i < count; i += SampleBatch)
+        {
+            using var scope = NewDisposeScope();
+            var length = Math.Min(SampleBatch, count - i);
+            var generators = SampleNoise.Generators(seed, (long)start + i, length);
+            try
+            {
+                var x = ReverseProcess.Run(sampler, _net.forward, generators, [LatentSize], dev);
+                result.narrow(0, i, length).copy_(x.cpu() * _scale + _mean);
+            }
+            finally
+            {
+                foreach (var g in generators) g.Dispose();
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Trains a prior on latent vectors [N, L] (N at least 2): Adam on the mean squared error of the network's output
+    /// to the v (or eps) target at t ~ U[0, T), the learning rate decaying along a cosine to 0, the EMA updated after every
+    /// step. Every draw comes from a generator seeded by <see cref="LatentDiffusionOptions.Seed"/>, and the weights are
+    /// initialized from that seed with torch's global generator restored afterwards, so a fit on the CPU is repeatable.
+    /// <paramref name="progress"/> is called about 100 times. Returns the prior and the mean loss of each hundredth of
+    /// the steps.
+    /// </summary>
+    public static (LatentDiffusionPrior Prior, IReadOnlyList<double> Loss) Train(Tensor latents, LatentDiffusionOptions options,
+        Device? device = null, Action<LatentDiffusionProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options = options.Validated();
+        var dev = device ?? CPU;
+        if (latents.dim() != 2 || latents.shape[0] < 2) throw HyphaException.Config($"the latent-diffusion prior needs at least 2 latent vectors (got {latents.shape[0]})");
+        var (n, l) = (latents.shape[0], (int)latents.shape[1]);
+        var schedule = new NoiseSchedule(options.Timesteps, options.Schedule, options.Prediction);
+        using var data = latents.to(ScalarType.Float32, CPU);
+        if (!data.isfinite().all().item<bool>()) throw new HyphaException(ExitCode.BadCheckpoint, "the encoder gave NaN or infinite posterior means; the checkpoint cannot be fitted");
+        using var mean = data.mean([0]);
+        using var scale = data.std([0]).clamp_min(1e-6);
+        using var x = ((data - mean) / scale).to(dev);
+
+        LatentDenoiser online, ema;
+        using (var saved = random.get_rng_state())
+        {
+            manual_seed(options.Seed);
+            online = new LatentDenoiser(l, options.Width, options.Blocks);
+            ema = new LatentDenoiser(l, options.Width, options.Blocks);
+            random.set_rng_state(saved);
+        }
+        try
+        {
+            online.to(dev);
+            ema.to(dev);
+            Ema.Initialize(online, ema);
+            online.train();
+            using var optimizer = optim.Adam(online.parameters(), options.Lr);
+            using var gen = Evaluation.Seeds.Generator(options.Seed, 0x1A7E);
+            var window = Math.Max(1, options.Steps / 100);
+            var curve = new List<double>();
+            double sum = 0;
+            var inWindow = 0;
+            var clock = Stopwatch.StartNew();
+            for (var step = 1; step <= options.Steps; step++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                var idx = randint(0, n, [options.Batch], ScalarType.Int64, generator: gen).to(dev);
+                var t = randint(0, schedule.T, [options.Batch], ScalarType.Int64, generator: gen).to(dev);
+                var eps = randn([options.Batch, l], ScalarType.Float32, generator: gen).to(dev);
+                var x0 = x.index_select(0, idx);
+                var xt = schedule.AddNoise(x0, eps, t);
+                var loss = (online.forward(xt, t) - schedule.Target(x0, eps, t)).square().mean();
+                foreach (var group in optimizer.ParamGroups)
+                    group.LearningRate = options.Lr * 0.5 * (1 + Math.Cos(Math.PI * (step - 1) / options.Steps));
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                Ema.Update(online, ema, options.EmaDecay, step);
+                var value = loss.item<float>();
+                if (!float.IsFinite(value)) throw new HyphaException(ExitCode.Diverged, $"the latent-diffusion prior's loss became {value} at step {step}; lower --lr");
+                sum += value;
+                inWindow++;
+                if (inWindow == window || step == options.Steps)
+                {
+                    curve.Add(sum / inWindow);
+                    progress?.Invoke(new LatentDiffusionProgress(step, options.Steps, sum / inWindow, step / Math.Max(1e-9, clock.Elapsed.TotalSeconds)));
+                    (sum, inWindow) = (0, 0);
+                }
+            }
+            online.Dispose();
+            ema.to(CPU);
+            return (new LatentDiffusionPrior(ema, mean, scale, options) { Vectors = (int)n }, curve);
+        }
+        catch
+        {
+            online.Dispose();
+            ema.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _net.Dispose();
+        _mean.Dispose();
+        _scale.Dispose();
+    }
+}
