@@ -118,6 +118,26 @@ public sealed class SynthesizeCliTests(SynthesisRuns runs, ITestOutputHelper log
         Assert.False(Directory.Exists(_tmp.Path("b")));
     }
 
+    [Fact]
+    public void The_report_shows_the_latest_whole_images_beside_real_crops()
+    {
+        var a = _tmp.Path("for-report");
+        Assert.Equal(0, Synthesize(runs.Vae, a, "--size", "96x64", "--count", "2", "--seed", "1").Code);
+        var page = _tmp.Path("report.html");
+        var r = Faults.Cli.Run("report", "--run", runs.Vae, "--out", page);
+        Assert.True(r.Code == 0, r.ToString());
+        var html = File.ReadAllText(page);
+        var section = html[html.IndexOf("<section id=\"whole-images\">", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("</section>", StringComparison.Ordinal)];
+        Assert.Contains("<img", section);
+        Assert.Contains("2 whole synthetic images of 96 x 64 px", section);
+        Assert.Contains("crops of the run's real images (cell.png)", section);
+
+        // A folder deleted since is not shown.
+        Directory.Delete(a, recursive: true);
+        Assert.DoesNotContain(WholeImageWriter.Recorded(runs.Vae), e => e.Folder == Path.GetFullPath(a));
+    }
+
     [Theory]
     [InlineData("--size", "31x64", "smaller than one chunk of the run (32x32)")]
     [InlineData("--size", "64", "--size must be WIDTHxHEIGHT")]
