@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Issue 13: whole synthetic images, measured (docs/whole-images.md). For a trained diffusion run and a VAE run on the
-# same images: MultiDiffusion (default stride, half a chunk) and, as a control that must show seams, the same model's
+# same images: MultiDiffusion (default stride, half a chunk; feathered and uniform window weights) and, as a control that must show seams, the same model's
 # windows without overlap (stride = chunk: independent samples laid side by side); the VAE's feathered tiling and its
 # no-overlap tiling; seeded crops of the real sources of the same size. Then:
 #   seams: mean |gradient| across window borders over the rest (bench tool `whole seams`), per folder;
 #   quality: `hypha evaluate --samples` on random chunk-size crops of the whole images, beside single-chunk samples;
 #   layout: one figure of real crops and whole images at the same scale;
 #   cost: seconds per megapixel from each synthesis.json, with the load average beside it.
-# Usage: DIFF=out/e1 VAE=out/vae bench/whole/run.sh   (env: SIZE 512x512, COUNT 2, STEPS 25, CROPS 128, WORK, OUT, THREADS 1)
+# Usage: DIFF=out/e1 VAE=out/vae bench/whole/run.sh   (env: SIZE 512x512, COUNT 2, STEPS 25, CROPS 128, WORK, OUT, THREADS 1;
+# RESUME=1 keeps the syntheses already finished in WORK and their lines in OUT/cost.jsonl)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 DIFF=${DIFF:?a diffusion run folder}
@@ -29,6 +30,7 @@ half=$((chunk / 2))
 log() { echo "$(date -u +%H:%M:%S) $*" | tee -a "$OUT/run.log" >&2; }
 synth() { # NAME RUN EXTRA...: synthesize into $WORK/NAME, timed, with the load beside it
   local name=$1 run=$2; shift 2
+  if [ -n "${RESUME:-}" ] && [ -f "$WORK/$name/synthesis.json" ]; then log "synthesize $name: kept from before"; return; fi
   log "synthesize $name: load $(cut -d' ' -f1-3 /proc/loadavg)"
   /usr/bin/time -f "%e s wall, peak RSS %M KiB" "$HYPHA" synthesize --run "$run" --size "$SIZE" --out "$WORK/$name" --overwrite \
     --threads "$THREADS" --device cpu "$@" > "$WORK/$name.log" 2> "$WORK/$name.time"
@@ -41,15 +43,17 @@ keep = ["model", "method", "width", "height", "count", "window", "stride", "wind
 print(json.dumps({"name": sys.argv[2], **{k: m[k] for k in keep}, "load_after": sys.argv[3], "time": sys.argv[4]}))
 PY
 }
-: > "$OUT/cost.jsonl"; : > "$OUT/seams.jsonl"
+[ -n "${RESUME:-}" ] || : > "$OUT/cost.jsonl"
+: > "$OUT/seams.jsonl"
 
-$bench real --run "$DIFF" --size "$SIZE" --count 8 --out "$WORK/real" > "$OUT/real.json"
+[ -n "${RESUME:-}" ] && [ -d "$WORK/real" ] || $bench real --run "$DIFF" --size "$SIZE" --count 8 --out "$WORK/real" > "$OUT/real.json"
 synth md "$DIFF" --count "$COUNT" --steps "$STEPS"
+synth md-uniform "$DIFF" --count "$COUNT" --steps "$STEPS" --weighting uniform
 synth md-tiles "$DIFF" --count "$COUNT" --steps "$STEPS" --stride "$chunk"
 synth vae "$VAE" --count 8
 synth vae-tiles "$VAE" --count 8 --stride "$chunk"
 
-for f in real:$half real:$chunk md:$half md-tiles:$chunk vae:$half vae-tiles:$chunk; do
+for f in real:$half real:$chunk md:$half md-uniform:$half md-tiles:$chunk vae:$half vae-tiles:$chunk; do
   $bench seams --in "$WORK/${f%%:*}" --window "$chunk" --stride "${f##*:}" >> "$OUT/seams.jsonl"
 done
 
@@ -67,6 +71,6 @@ done
 cp "$DIFF/metrics.jsonl" "$OUT/diffusion-metrics.jsonl"
 cp "$VAE/metrics.jsonl" "$OUT/vae-metrics.jsonl"
 
-$bench figure --run "$DIFF" --out "$OUT/layout.png" --side 512 --shown 2 "$WORK/md" "$WORK/md-tiles" "$WORK/vae" > /dev/null
+$bench figure --run "$DIFF" --out "$OUT/layout.png" --side 512 --shown 2 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" > /dev/null
 cp "$WORK"/*.log "$WORK"/*.time "$OUT/" 2>/dev/null || true
 log "finished"

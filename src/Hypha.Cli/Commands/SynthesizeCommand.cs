@@ -19,6 +19,7 @@ public static class SynthesizeCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw; image i depends only on (seed, i), the size and the stride. Default: 0.", DefaultValueFactory = _ => 0 };
         var stride = new Option<int?>("--stride") { Description = "Pixels between windows, 1..chunk (smaller: more overlap, more work). Default: half the chunk." };
         var batch = new Option<int>("--batch") { Description = "Windows run through the network at once; memory grows with it, not with the image. Default: 32.", DefaultValueFactory = _ => 32 };
+        var weighting = EnumOption.Create<WindowWeighting>("--weighting", "How overlapping windows are blended: uniform (each covering window counts the same) or feather (a tent, highest at a window's centre, low at its edges, where a network's estimate is least sure). Default: feather.");
         var format = EnumOption.Create<WholeImageFormat>("--format", "both: 8-bit PNG and 16-bit TIFF of each image; png8 or tiff16: one of them. Default: both.");
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's (auto unless it was trained with another)." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (0: all cores). Default: all cores." };
@@ -28,7 +29,7 @@ public static class SynthesizeCommand
         var cmd = new Command("synthesize",
             "Write whole images of any size from a run trained on chunks: diffusion models denoise overlapping windows jointly " +
             "(MultiDiffusion), VAEs decode a chunk per window and feather the overlaps. Writes whole_NNNNNN.png and .tif, preview.png and synthesis.json.")
-            { run, size, count, outDir, seed, stride, batch, format, device, threads, overwrite, precision };
+            { run, size, count, outDir, seed, stride, batch, weighting, format, device, threads, overwrite, precision };
         sampler.AddTo(cmd);
         cmd.SetAction(p => CliApp.Guard(cancel =>
         {
@@ -41,7 +42,7 @@ public static class SynthesizeCommand
             {
                 Width = width, Height = height, Count = p.GetValue(count), Seed = p.GetValue(seed), Stride = p.GetValue(stride),
                 Batch = p.GetValue(batch), Format = p.GetValue(format) ?? WholeImageFormat.Both, Overwrite = p.GetValue(overwrite),
-                Settings = sampler.Resolve(p),
+                Settings = sampler.Resolve(p), Weighting = p.GetValue(weighting),
             };
             var job = WholeImageWriter.Plan(model, dev, options); // every check, before anything is allocated or written
             var o = p.GetValue(outDir)!;

@@ -48,7 +48,7 @@ public interface IWholeImageModel : IGenerativeModel
     /// <summary>The method's name as manifests record it: <c>multidiffusion</c> or <c>tiled_decoding</c>.</summary>
     string WholeImageMethod { get; }
 
-    /// <summary>How the method weighs a window's pixels where windows overlap.</summary>
+    /// <summary>How the method weighs a window's pixels where windows overlap, unless a request says otherwise.</summary>
     Sampling.WindowWeighting Weighting { get; }
 
     /// <summary>

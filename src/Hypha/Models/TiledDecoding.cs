@@ -49,7 +49,8 @@ public static class TiledDecoding
         var all = VaeMath.PriorLatents(checked((request.Index + 1) * n), model.LatentSize, request.Seed);
         var z = all.narrow(0, (long)request.Index * n, n);
         var single = n == 1;
-        var weights = plan.Weights(WindowWeighting.Feather).to(device);
+        var weighting = request.Weighting ?? WindowWeighting.Feather;
+        var weights = plan.Weights(weighting).to(device);
         var sum = zeros([model.Channels, plan.Height, plan.Width], ScalarType.Float32, device);
         for (var first = 0; first < n; first += batch)
         {
@@ -65,7 +66,7 @@ public static class TiledDecoding
             }
             request.Progress?.Invoke(first + count);
         }
-        if (!single) sum.div_(plan.Coverage(WindowWeighting.Feather).to(device));
+        if (!single) sum.div_(plan.Coverage(weighting).to(device));
         return sum.clamp(0, 1).to(CPU).MoveToOuterDisposeScope();
     }
 }

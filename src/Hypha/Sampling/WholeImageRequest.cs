@@ -19,6 +19,9 @@ public sealed record WholeImageRequest(WindowPlan Plan, long Seed, int Index)
     /// <summary>Family options (denoising steps, eta, sampler); default none set, the family's own defaults.</summary>
     public SamplerSettings Settings { get; init; } = new();
 
+    /// <summary>How overlapping windows are weighed; default null: the model's <see cref="IWholeImageModel.Weighting"/>.</summary>
+    public WindowWeighting? Weighting { get; init; }
+
     /// <summary>Called with the window evaluations finished so far for this image (of <see cref="WholeImageCost.Evaluations"/>).</summary>
     public Action<long>? Progress { get; init; }
 

@@ -42,6 +42,9 @@ public sealed record WholeImageOptions
     /// <summary>Windows run through the network at once; default 32. Memory grows with it, not with the image.</summary>
     public int Batch { get; init; } = 32;
 
+    /// <summary>How overlapping windows are weighed; default null: the model's own (<see cref="IWholeImageModel.Weighting"/>).</summary>
+    public WindowWeighting? Weighting { get; init; }
+
     /// <summary>Files per image; default both PNG and TIFF.</summary>
     public WholeImageFormat Format { get; init; } = WholeImageFormat.Both;
 
@@ -175,7 +178,7 @@ public static class WholeImageWriter
                 var started = clock.Elapsed.TotalSeconds;
                 using var result = job.Model.Synthesize(new WholeImageRequest(plan, o.Seed, i)
                 {
-                    Batch = o.Batch, Device = device, Settings = o.Settings, Cancel = cancel,
+                    Batch = o.Batch, Device = device, Settings = o.Settings, Cancel = cancel, Weighting = o.Weighting,
                     Progress = done => progress?.Invoke(new WholeImageProgress(image, o.Count, before + PerImageDone(job, done), job.Evaluations, clock.Elapsed.TotalSeconds)),
                 });
                 synthesisSeconds += clock.Elapsed.TotalSeconds - started;
@@ -198,7 +201,7 @@ public static class WholeImageWriter
         var megapixels = o.Count * plan.Pixels / 1e6;
         var manifest = new WholeImageManifest
         {
-            Model = job.Model.Kind, Method = job.Model.WholeImageMethod, Weighting = job.Model.Weighting.ToString().ToLowerInvariant(),
+            Model = job.Model.Kind, Method = job.Model.WholeImageMethod, Weighting = (o.Weighting ?? job.Model.Weighting).ToString().ToLowerInvariant(),
             Width = plan.Width, Height = plan.Height, Count = o.Count, Seed = o.Seed, Window = plan.Window, Stride = plan.Stride,
             WindowsPerImage = plan.Count, Steps = job.Cost.Steps, Batch = o.Batch, Sampler = o.Settings.Sampler, SampleSteps = o.Settings.Steps,
             Eta = o.Settings.Eta, Device = device.ToString(), Threads = get_num_threads(), Run = runRoot is null ? null : Path.GetFullPath(runRoot),

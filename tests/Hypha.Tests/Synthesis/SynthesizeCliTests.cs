@@ -128,7 +128,7 @@ public sealed class SynthesizeCliTests(SynthesisRuns runs, ITestOutputHelper log
         Assert.True(r.Code == 0, r.ToString());
         var html = File.ReadAllText(page);
         var section = html[html.IndexOf("<section id=\"whole-images\">", StringComparison.Ordinal)..];
-        section = section[..section.IndexOf("</section>", StringComparison.Ordinal)];
+        section = System.Net.WebUtility.HtmlDecode(section[..section.IndexOf("</section>", StringComparison.Ordinal)]);
         Assert.Contains("<img", section);
         Assert.Contains("2 whole synthetic images of 96 x 64 px", section);
         Assert.Contains("crops of the run's real images (cell.png)", section);

@@ -151,8 +151,10 @@ public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITr
 
     public string WholeImageMethod => MultiDiffusion.Method;
 
-    /// <summary>Uniform, as MultiDiffusion's panoramas: the windows agree at every step, so no feathering is needed.</summary>
-    public Sampling.WindowWeighting Weighting => Sampling.WindowWeighting.Uniform;
+    /// <summary>Feathered: MultiDiffusion's panoramas weigh windows uniformly, but a U-Net's estimate is least sure at a
+    /// window's edges (its padding sees nothing beyond them), and uniform weights carry that into a grid of faint lines
+    /// at every window edge (docs/whole-images.md measures it); the tent gives the edges little weight.</summary>
+    public Sampling.WindowWeighting Weighting => Sampling.WindowWeighting.Feather;
 
     /// <summary>
     /// Device memory: <see cref="MultiDiffusion.ImageBuffers"/> float32 copies of the image and its coverage, plus per
@@ -173,7 +175,7 @@ public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITr
     {
         var sampler = SamplerFor(request.Settings);
         using var mode = this.EvalMode();
-        return MultiDiffusion.Sample(ema, sampler, Channels, request, Weighting);
+        return MultiDiffusion.Sample(ema, sampler, Channels, request, request.Weighting ?? Weighting);
     }
 
     /// <summary>Runs <paramref name="sampler"/> with the EMA network from x_T drawn per sample; returns x_0 in [-1, 1]
