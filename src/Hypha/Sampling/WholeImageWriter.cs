@@ -115,6 +115,17 @@ public static class WholeImageWriter
     /// codec's buffer and its output).</summary>
     const int EncodingBytes = 24;
 
+    /// <summary>Host memory of the process itself (libtorch, .NET, the model), allowed for on top of a job's estimate: 512 MiB.</summary>
+    public const long RuntimeBytes = 512L << 20;
+
+    /// <summary>
+    /// What a job with estimate <paramref name="needed"/> must find free: twice the estimate plus
+    /// <see cref="RuntimeBytes"/>. The estimate counts tensors; the process's peak resident memory over a 25-step
+    /// run was up to twice it above the runtime's own (the allocator keeps freed blocks, and `hypha sample` grows the
+    /// same way over its steps; docs/whole-images.md).
+    /// </summary>
+    public static long Required(long needed) => 2 * needed + RuntimeBytes;
+
     /// <summary>File name of image <paramref name="i"/>.</summary>
     public static string FileName(int i, ImageFormat format) => $"whole_{i:D6}{format.Extension()}";
 
@@ -136,12 +147,13 @@ public static class WholeImageWriter
         long needed = cpu ? cost.DeviceBytes + host : host;
         var available = options.MemoryLimit ?? MemoryBudget.HostAvailableBytes();
         if (!cpu && options.MemoryLimit is not null) needed = cost.DeviceBytes + host;
-        if (available is { } a && needed > a)
+        if (available is { } a && Required(needed) > a)
         {
             var batch = Math.Min(options.Batch, plan.Count);
             throw HyphaException.Config(
                 $"--size {plan.Width}x{plan.Height} at --batch {options.Batch} needs about {MemoryBudget.Format(needed)} " +
-                $"({plan.Count:N0} windows, {batch} at once, on {device.type.ToString().ToLowerInvariant()}), more than the {MemoryBudget.Format(a)} available: " +
+                $"({plan.Count:N0} windows, {batch} at once, on {device.type.ToString().ToLowerInvariant()}; twice that and {MemoryBudget.Format(RuntimeBytes)} for the runtime " +
+                $"is more than the {MemoryBudget.Format(a)} available): " +
                 "lower --batch or --size");
         }
         return new WholeImageJob(whole, plan, options, cost, needed, available);
