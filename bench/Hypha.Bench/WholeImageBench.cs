@@ -14,7 +14,7 @@ namespace Hypha.Bench;
 /// <c>whole real --run RUN --size WxH --count N --out DIR</c>: crops of the run's sources, normalized as it normalizes them, as whole_NNNNNN.png;
 /// <c>whole crops --in DIR --count N --chunk C --out DIR</c>: seeded random C x C crops of a folder's whole_*.png;
 /// <c>whole seams --in DIR --window C --stride S</c>: one JSON line, the mean gradient magnitude across window borders and elsewhere;
-/// <c>whole figure --run RUN --out PNG DIR...</c>: real crops above each folder's images, all at the same scale.
+/// <c>whole figure --run RUN --out PNG [--side 512] [--shown 2] [--crop N] DIR...</c>: real crops above each folder's images, all at the same scale.
 /// </summary>
 public static class WholeImageBench
 {
@@ -35,7 +35,7 @@ public static class WholeImageBench
             case "real": Real(S("run"), S("size"), I("count", 4), S("out"), I("seed", 0)); break;
             case "crops": Crops(S("in"), I("count", 128), I("chunk", 64), S("out"), I("seed", 0)); break;
             case "seams": Seams(S("in"), I("window", 64), I("stride", 32)); break;
-            case "figure": Figure(S("run"), S("out"), rest, I("side", 512), I("shown", 2)); break;
+            case "figure": Figure(S("run"), S("out"), rest, I("side", 512), I("shown", 2), I("crop", 0)); break;
             default: throw new ArgumentException($"unknown verb {verb}");
         }
     }
@@ -120,11 +120,12 @@ public static class WholeImageBench
     }
 
     /// <summary>The report's composition: real crops in the top row, then each folder's first images in a row of its own, all at one scale.</summary>
-    static void Figure(string run, string outPath, List<string> folders, int side, int shown)
+    static void Figure(string run, string outPath, List<string> folders, int side, int shown, int crop)
     {
         var sources = Sources(run);
         using var scope = NewDisposeScope();
-        var rowsOfImages = folders.Select(f => Wholes(f).Take(shown).ToList()).ToList();
+        // --crop N: each image's top-left N x N only (a detail at full resolution; the real crops follow the size).
+        var rowsOfImages = folders.Select(f => Wholes(f).Take(shown).Select(t => crop > 0 ? t.narrow(1, 0, crop).narrow(2, 0, crop) : t).ToList()).ToList();
         var grids = rowsOfImages.Select((imgs, i) => i == 0 ? WholeImagesSection.Compose(sources, imgs, side) : WholeImagesSection.Compose([], imgs, side)).ToList();
         // Real crops come with the first folder; the rest are the folders' rows under them.
         var width = grids.Max(g => g.shape[2]);

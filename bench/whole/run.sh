@@ -71,6 +71,9 @@ done
 cp "$DIFF/metrics.jsonl" "$OUT/diffusion-metrics.jsonl"
 cp "$VAE/metrics.jsonl" "$OUT/vae-metrics.jsonl"
 
-$bench figure --run "$DIFF" --out "$OUT/layout.png" --side 512 --shown 2 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" > /dev/null
+# Layout at half scale (the full-size images stay in WORK), and a full-resolution detail of each image's top-left corner.
+$bench figure --run "$DIFF" --out "$OUT/layout.png" --side "$(( ${SIZE%%x*} / 2 ))" --shown 2 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" > /dev/null
+$bench figure --run "$DIFF" --out "$OUT/detail.png" --crop 160 --side 160 --shown 1 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" "$WORK/vae-tiles" > /dev/null
+python3 "$repo/bench/diffusion/table.py" "$OUT/diffusion-metrics.jsonl" "$OUT/vae-metrics.jsonl" > "$OUT/table.md"
 cp "$WORK"/*.log "$WORK"/*.time "$OUT/" 2>/dev/null || true
 log "finished"
