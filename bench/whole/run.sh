@@ -7,7 +7,7 @@
 #   quality: `hypha evaluate --samples` on random chunk-size crops of the whole images, beside single-chunk samples;
 #   layout: one figure of real crops and whole images at the same scale;
 #   cost: seconds per megapixel from each synthesis.json, with the load average beside it.
-# Usage: DIFF=out/e1 VAE=out/vae bench/whole/run.sh   (env: SIZE 512x512, COUNT 2, STEPS 25, CROPS 128, WORK, OUT, THREADS 1;
+# Usage: DIFF=out/e1 VAE=out/vae bench/whole/run.sh   (env: SIZE 512x512, COUNT 2, STEPS 25, CROPS 128, WORK, OUT, FIG, THREADS 1;
 # RESUME=1 keeps the syntheses already finished in WORK and their lines in OUT/cost.jsonl)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +20,7 @@ CROPS=${CROPS:-128}
 THREADS=${THREADS:-1}
 WORK=${WORK:-$repo/out/whole}
 OUT=${OUT:-$repo/bench/results/whole-images}
+FIG=${FIG:-$repo/docs/images}   # the two figures docs/whole-images.md shows
 HYPHA="$repo/hypha"
 mkdir -p "$WORK" "$OUT"
 "$HYPHA" doctor > /dev/null   # builds Release once, before anything is timed
@@ -72,8 +73,8 @@ cp "$DIFF/metrics.jsonl" "$OUT/diffusion-metrics.jsonl"
 cp "$VAE/metrics.jsonl" "$OUT/vae-metrics.jsonl"
 
 # Layout at half scale (the full-size images stay in WORK), and a full-resolution detail of each image's top-left corner.
-$bench figure --run "$DIFF" --out "$OUT/layout.png" --side "$(( ${SIZE%%x*} / 2 ))" --shown 2 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" > /dev/null
-$bench figure --run "$DIFF" --out "$OUT/detail.png" --crop 160 --side 160 --shown 1 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" "$WORK/vae-tiles" > /dev/null
+$bench figure --run "$DIFF" --out "$FIG/whole-layout.png" --side "$(( ${SIZE%%x*} / 2 ))" --shown 2 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" > /dev/null
+$bench figure --run "$DIFF" --out "$FIG/whole-detail.png" --crop 160 --side 160 --shown 1 "$WORK/md" "$WORK/md-uniform" "$WORK/md-tiles" "$WORK/vae" "$WORK/vae-tiles" > /dev/null
 python3 "$repo/bench/diffusion/table.py" "$OUT/diffusion-metrics.jsonl" "$OUT/vae-metrics.jsonl" > "$OUT/table.md"
 cp "$WORK"/*.log "$WORK"/*.time "$OUT/" 2>/dev/null || true
 log "finished"

@@ -11,8 +11,9 @@ namespace Hypha.Models.Diffusion;
 /// weighted mean of the estimates of the windows that cover it, and the sampler's update is applied once to the whole
 /// image with that estimate and noise drawn for the whole image. Because the DDIM and DDPM updates are affine in x0
 /// for fixed x_t and noise, this is MultiDiffusion's mean of the windows' updates, with one noise field shared by all
-/// windows (averaging per-window noise would shrink it where windows overlap). There are no seams by construction:
-/// neighbouring windows agree at every step. Memory: the image-sized state (x_t, the running sum of estimates, the
+/// windows (averaging per-window noise would shrink it where windows overlap). Neighbouring windows see the same x_t
+/// and are pulled to agree at every step; feathered weights (the default) keep a U-Net's weak window edges from
+/// drawing a grid (docs/whole-images.md). Memory: the image-sized state (x_t, the running sum of estimates, the
 /// coverage) plus one batch of windows, whatever the image size.
 /// </summary>
 public static class MultiDiffusion
