@@ -13,6 +13,12 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // One benchmark run, one JSON line on stdout. bench/run.sh repeats runs and takes medians.
+if (args.Length > 0 && args[0] == "whole")
+{
+    TorchBackend.EnsureLoaded();
+    WholeImageBench.Run(args[1..]); // issue 13's measurements: bench/whole/run.sh
+    return;
+}
 var a = BenchArgs.Parse(args);
 TorchBackend.EnsureLoaded();
 if (a.Threads > 0) set_num_threads(a.Threads);

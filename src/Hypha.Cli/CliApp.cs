@@ -17,6 +17,7 @@ public static class CliApp
             TrainCommand.Create(),
             SampleCommand.Create(),
             FitPriorCommand.Create(),
+            SynthesizeCommand.Create(),
             ReconstructCommand.Create(),
             DoctorCommand.Create(),
             DemoCommand.Create(),

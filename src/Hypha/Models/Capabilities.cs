@@ -39,6 +39,30 @@ public interface ITrajectoryModel : IGenerativeModel
 }
 
 /// <summary>
+/// A model that makes images larger than its chunks, window by window over a <see cref="Sampling.WindowPlan"/>: a
+/// diffusion model by joint denoising of overlapping windows (MultiDiffusion), a VAE by decoding a prior latent per
+/// window and feathering the overlaps. Asked for by <c>hypha synthesize</c>.
+/// </summary>
+public interface IWholeImageModel : IGenerativeModel
+{
+    /// <summary>The method's name as manifests record it: <c>multidiffusion</c> or <c>tiled_decoding</c>.</summary>
+    string WholeImageMethod { get; }
+
+    /// <summary>How the method weighs a window's pixels where windows overlap, unless a request says otherwise.</summary>
+    Sampling.WindowWeighting Weighting { get; }
+
+    /// <summary>
+    /// The memory and work of one image of <paramref name="plan"/> with <paramref name="batch"/> windows at once, out of
+    /// <paramref name="count"/> images, estimated without allocating; configuration errors for settings the family
+    /// does not take (as <see cref="IGenerativeModel.Sample"/> would refuse them).
+    /// </summary>
+    Sampling.WholeImageCost Cost(Sampling.WindowPlan plan, int batch, int count, SamplerSettings settings);
+
+    /// <summary>One image [C, Height, Width] on the CPU, float32 in [0, 1], without gradients and in eval mode.</summary>
+    Tensor Synthesize(Sampling.WholeImageRequest request);
+}
+
+/// <summary>
 /// A model whose forward path depends on how far training has gone (the progressive VAE). The trainer calls
 /// <see cref="Advance"/> before every step and once after loading a checkpoint; <see cref="Extras"/> go into
 /// metrics.csv and TensorBoard. Its parameter set does not depend on the stage, so a checkpoint loads the same way

@@ -35,6 +35,8 @@ public sealed record ReportContent
     public ReportFigure? Trajectory { get; init; }
     /// <summary>Sections the model cannot fill (<c>reconstructions</c>, <c>interpolations</c>), with the reason shown instead.</summary>
     public IReadOnlyDictionary<string, string> Lacks { get; init; } = new Dictionary<string, string>();
+    /// <summary>Whole images of the latest <c>hypha synthesize</c> beside crops of the real sources at the same scale; null when none was recorded.</summary>
+    public ReportFigure? WholeImages { get; init; }
     /// <summary>Latent interpolations between real test chunks.</summary>
     public ReportFigure? Interpolations { get; init; }
     /// <summary>The latest line of metrics.jsonl of the model itself (not of a samples folder); null when the run was never evaluated.</summary>

@@ -8,7 +8,7 @@ namespace Hypha.Reporting;
 /// <summary>
 /// Renders a <see cref="ReportContent"/> as one self-contained HTML page: images embedded as data URIs, styles
 /// inline, no scripts and no external resources, so the file can be mailed or archived and opens anywhere.
-/// Sections (element ids): summary, config, dataset, curves, reconstructions, samples, interpolations, metrics
+/// Sections (element ids): summary, config, dataset, curves, reconstructions, samples, whole-images, interpolations, metrics
 /// (table id metrics-table, one row of class metric-row per metric), samples-folders (only when a samples folder was
 /// evaluated; table id samples-folders-table, see <see cref="SamplesFolderSection"/>), memorization.
 /// </summary>
@@ -49,6 +49,8 @@ public static class ReportPage
         Figure(h, "sample-history", "Samples through training", c.SampleHistory,
             "Training kept fewer than two per-epoch sample grids (grids/history/), so there is nothing to compare yet.");
         if (c.Trajectory is not null) Figure(h, "trajectory", "Denoising trajectory", c.Trajectory, "");
+        Figure(h, "whole-images", "Whole images", c.WholeImages,
+            "No whole images yet: hypha synthesize --run RUN --size WIDTHxHEIGHT --out FOLDER makes them, and this page then shows them beside the real images.");
         Figure(h, "interpolations", "Latent interpolations", c.Interpolations, c.Lacks.GetValueOrDefault("interpolations", "No checkpoint, so no interpolations."));
         Metrics(h, c);
         SamplesFolderSection.Render(h, c);

@@ -109,6 +109,8 @@ public static class RunReport
                 Png(tgrid), Scale(tgrid));
         }
 
+        var whole = WholeImagesSection.Collect(run.Root, session.Data.Images);
+
         return new ReportContent
         {
             RunName = Path.GetFileName(run.Root),
@@ -122,6 +124,7 @@ public static class RunReport
             Samples = sampleFig,
             SampleHistory = SampleHistory(run),
             Trajectory = trajectory,
+            WholeImages = whole,
             Lacks = lacks,
             ModelSummary = $"{session.Config.Model.Kind}: {session.Config.Model.Descriptor.Summary}",
             Interpolations = interp,

@@ -10,7 +10,7 @@ namespace Hypha.Models.Diffusion;
 /// the denoising trajectory for the report. State dict keys: <c>net.*</c> (trained) and <c>ema.*</c>; see
 /// docs/model-diffusion.md.
 /// </summary>
-public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITrajectoryModel, IExportWeights
+public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITrajectoryModel, IExportWeights, IWholeImageModel
 {
     readonly UNet net;
     readonly UNet ema;
@@ -148,6 +148,35 @@ public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITr
             generators[0].Dispose();
         }
         return result;
+    }
+
+    public string WholeImageMethod => MultiDiffusion.Method;
+
+    /// <summary>Feathered: MultiDiffusion's panoramas weigh windows uniformly, but a U-Net's estimate is least sure at a
+    /// window's edges (its padding sees nothing beyond them), and uniform weights carry that into a grid of faint lines
+    /// at every window edge (docs/whole-images.md measures it); the tent gives the edges little weight.</summary>
+    public Sampling.WindowWeighting Weighting => Sampling.WindowWeighting.Feather;
+
+    /// <summary>
+    /// Device memory: <see cref="MultiDiffusion.ImageBuffers"/> float32 copies of the image and its coverage, plus per
+    /// window in the batch the U-Net's activations (<see cref="UNetSpec.InferenceElements"/>, with a quarter more for
+    /// what the estimate leaves out) and the window's input, output and estimate, all as float32. Host: the finished
+    /// image. Work: windows x denoising steps.
+    /// </summary>
+    public Sampling.WholeImageCost Cost(Sampling.WindowPlan plan, int batch, int count, SamplerSettings settings)
+    {
+        var steps = SamplerFor(settings).Timesteps.Count;
+        long window = (ema.Spec.InferenceElements() * 5 / 4 + 6L * Channels * Resolution * Resolution) * sizeof(float);
+        long image = ((long)MultiDiffusion.ImageBuffers * Channels + 1) * plan.Pixels * sizeof(float);
+        return new Sampling.WholeImageCost(image + Math.Min(batch, plan.Count) * window, Channels * plan.Pixels * sizeof(float),
+            (long)plan.Count * steps, steps);
+    }
+
+    public Tensor Synthesize(Sampling.WholeImageRequest request)
+    {
+        var sampler = SamplerFor(request.Settings);
+        using var mode = this.EvalMode();
+        return MultiDiffusion.Sample(ema, sampler, Channels, request, request.Weighting ?? Weighting);
     }
 
     /// <summary>Runs <paramref name="sampler"/> with the EMA network from x_T drawn per sample; returns x_0 in [-1, 1]

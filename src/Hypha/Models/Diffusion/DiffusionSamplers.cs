@@ -16,8 +16,18 @@ public interface IDiffusionSampler
     /// <summary>Whether step k adds noise (then <see cref="Step"/> needs <c>z</c>).</summary>
     bool NeedsNoise(int k);
 
-    /// <summary>x_{t_prev} and the clamped x0 estimate from the network output at step k.</summary>
+    /// <summary>x_{t_prev} and the clamped x0 estimate from the network output at step k: <see cref="Update"/> of
+    /// <see cref="Estimate"/>.</summary>
     (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z);
+
+    /// <summary>The x0 estimate the network output at step k implies, clamped to [-1, 1] (DDIM: to its clip bound, or
+    /// not at all without one).</summary>
+    Tensor Estimate(Tensor output, int k, Tensor xt);
+
+    /// <summary>x_{t_prev} from an x0 estimate at step k. It is affine in <paramref name="x0"/> for fixed x_t and
+    /// z, so the update of a weighted mean of estimates (weights summing to 1) is the weighted mean of their updates:
+    /// what lets MultiDiffusion blend estimates instead of updates.</summary>
+    Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z);
 }
 
 /// <summary>
@@ -59,10 +69,21 @@ public sealed class DdimSampler : IDiffusionSampler
     public (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z)
     {
         using var scope = NewDisposeScope();
-        var t = _timesteps[k];
+        var x0 = Estimate(output, k, xt);
+        return (Update(x0, k, xt, z).MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
+    }
+
+    public Tensor Estimate(Tensor output, int k, Tensor xt)
+    {
+        using var scope = NewDisposeScope();
+        var (x0, _) = _schedule.SplitAt(output, xt, _timesteps[k]);
+        return (Clip is { } c ? x0.clamp(-c, c) : x0).MoveToOuterDisposeScope();
+    }
+
+    public Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z)
+    {
+        using var scope = NewDisposeScope();
         var (ab, abPrev) = AlphaBars(k);
-        var (x0, _) = _schedule.SplitAt(output, xt, t);
-        if (Clip is { } c) x0 = x0.clamp(-c, c);
         var eps = (xt - Math.Sqrt(ab) * x0) / Math.Sqrt(1 - ab);
         var sigma = Eta * Math.Sqrt((1 - abPrev) / (1 - ab)) * Math.Sqrt(1 - ab / abPrev);
         var dirCoef = Math.Sqrt(Math.Max(0, 1 - abPrev - sigma * sigma));
@@ -72,7 +93,7 @@ public sealed class DdimSampler : IDiffusionSampler
             if (z is null) throw new ArgumentNullException(nameof(z), "DDIM with eta > 0 needs noise");
             prev = prev + sigma * z;
         }
-        return (prev.MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
+        return prev.MoveToOuterDisposeScope();
     }
 }
 
@@ -101,13 +122,25 @@ public sealed class DdpmSampler : IDiffusionSampler
     public (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z)
     {
         using var scope = NewDisposeScope();
+        var x0 = Estimate(output, k, xt);
+        return (Update(x0, k, xt, z).MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
+    }
+
+    public Tensor Estimate(Tensor output, int k, Tensor xt)
+    {
+        using var scope = NewDisposeScope();
+        var (x0, _) = _schedule.SplitAt(output, xt, _timesteps[k]);
+        return x0.clamp(-1, 1).MoveToOuterDisposeScope();
+    }
+
+    public Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z)
+    {
+        using var scope = NewDisposeScope();
         var t = _timesteps[k];
         var ab = _schedule.AlphaBar[t];
         var abPrev = k + 1 < _timesteps.Length ? _schedule.AlphaBar[_timesteps[k + 1]] : 1.0;
         var alpha = ab / abPrev;
         var beta = 1 - alpha;
-        var (x0, _) = _schedule.SplitAt(output, xt, t);
-        x0 = x0.clamp(-1, 1);
         var mean = (Math.Sqrt(abPrev) * beta / (1 - ab)) * x0 + (Math.Sqrt(alpha) * (1 - abPrev) / (1 - ab)) * xt;
         if (NeedsNoise(k))
         {
@@ -115,7 +148,7 @@ public sealed class DdpmSampler : IDiffusionSampler
             var variance = Math.Max((1 - abPrev) / (1 - ab) * beta, 1e-20);
             mean = mean + Math.Sqrt(variance) * z;
         }
-        return (mean.MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
+        return mean.MoveToOuterDisposeScope();
     }
 }
 

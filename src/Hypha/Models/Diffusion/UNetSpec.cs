@@ -14,6 +14,60 @@ public sealed record UNetSpec(int Channels, int Resolution, int Width, IReadOnly
     /// <summary>Channels at level <paramref name="i"/>.</summary>
     public int ChannelsAt(int i) => Width * Mult[i];
 
+    /// <summary>
+    /// Tensor elements alive at the peak of one image's forward pass without gradients, an estimate that follows
+    /// <see cref="UNet.forward"/>: every tensor made at the U-Net's level (conv_in, each block's output, the skips'
+    /// concatenations, up-sampling) lives until the pass ends, plus the largest block's temporaries on top (a
+    /// residual block about 2 inputs and 6 outputs; self-attention about 10 feature maps and 2 attention matrices of
+    /// heads x (HW)^2). Multiply by the bytes of an element, and by the batch.
+    /// </summary>
+    public long InferenceElements()
+    {
+        var attention = AttentionResolutions.ToHashSet();
+        long held = (long)Width * Resolution * Resolution * 3 + (long)Channels * Resolution * Resolution; // conv_in, norm_out, SiLU; conv_out
+        long peak = 0;
+        void Block(long inCh, long outCh, long side) => peak = Math.Max(peak, (2 * inCh + 6 * outCh) * side * side);
+        void Attention(long ch, long side)
+        {
+            var heads = Math.Max(1, ch / 32);
+            peak = Math.Max(peak, 10 * ch * side * side + 2 * heads * side * side * side * side);
+        }
+        var skips = new Stack<long>();
+        skips.Push(Width);
+        long c = Width;
+        for (var i = 0; i < Levels; i++)
+        {
+            long side = Resolution >> i, outCh = ChannelsAt(i);
+            for (var j = 0; j < ResBlocks; j++)
+            {
+                Block(j == 0 ? c : outCh, outCh, side);
+                held += outCh * side * side;
+                if (attention.Contains((int)side)) { Attention(outCh, side); held += outCh * side * side; }
+                skips.Push(outCh);
+            }
+            if (i < Levels - 1) { held += outCh * (side / 2) * (side / 2); skips.Push(outCh); }
+            c = outCh;
+        }
+        long last = Resolution >> (Levels - 1);
+        Block(c, c, last);
+        Attention(c, last);
+        held += 3 * c * last * last;
+        for (var i = Levels - 1; i >= 0; i--)
+        {
+            long side = Resolution >> i, outCh = ChannelsAt(i);
+            for (var j = 0; j <= ResBlocks; j++)
+            {
+                var inCh = c + skips.Pop();
+                Block(inCh, outCh, side);
+                held += (inCh + outCh) * side * side; // the concatenation and the block's output
+                if (attention.Contains((int)side)) { Attention(outCh, side); held += outCh * side * side; }
+                c = outCh;
+            }
+            if (i > 0) held += 2 * outCh * 4 * side * side; // nearest up-sampling and its convolution
+        }
+        return held + peak;
+    }
+
     /// <summary>Throws a configuration error when the U-Net cannot be built or cannot take the image side.</summary>
     public void Validate()
     {

@@ -11,7 +11,7 @@ namespace Hypha.Models.ProgressiveVae;
 /// <c>hypha sample</c> uses), and the trainer re-derives them from the images shown with <see cref="Advance"/>.
 /// A new model starts at stage 0, alpha 1.
 /// </summary>
-public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodModel
+public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodModel, IWholeImageModel
 {
     readonly ProgressiveEncoder encoder;
     readonly ProgressiveDecoder decoder;
@@ -94,6 +94,24 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
     }
 
     public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
+
+    public string WholeImageMethod => TiledDecoding.Method;
+
+    public Sampling.WindowWeighting Weighting => Sampling.WindowWeighting.Feather;
+
+    public Sampling.WholeImageCost Cost(Sampling.WindowPlan plan, int batch, int count, SamplerSettings settings) =>
+        TiledDecoding.Cost(this, plan, batch, count, settings, DecoderElements());
+
+    public Tensor Synthesize(Sampling.WholeImageRequest request) => TiledDecoding.Synthesize(this, request);
+
+    /// <summary>Float elements alive while the decoder decodes one latent at the current stage, an estimate: each
+    /// stage's feature maps eight times over (its blocks' temporaries), plus the images of a fade.</summary>
+    long DecoderElements()
+    {
+        long sum = 0;
+        for (var s = 0; s <= Stage; s++) sum += 8L * Options.ChannelsAt(s) * Options.ResolutionAt(s) * Options.ResolutionAt(s);
+        return sum + 4L * Channels * Resolution * Resolution;
+    }
 
     Tensor ProgressBuffer() => named_buffers().First(b => b.name == "progress").buffer;
 

@@ -5,7 +5,7 @@ namespace Hypha.Models.ResNetVae;
 
 /// <summary>The thesis's ResNet-18 VAE (section 3.3): <see cref="ResNetEncoder"/> and <see cref="ResNetDecoder"/>.
 /// Parameter names are listed in docs/model-resnet-vae.md and match the PyTorch reference in bench/pytorch.</summary>
-public sealed class ResNetVae : nn.Module, ILikelihoodModel
+public sealed class ResNetVae : nn.Module, ILikelihoodModel, IWholeImageModel
 {
     readonly ResNetEncoder encoder;
     readonly ResNetDecoder decoder;
@@ -38,6 +38,23 @@ public sealed class ResNetVae : nn.Module, ILikelihoodModel
     public LossTerms Loss(Tensor x, LossContext context) => VaeMath.Loss(this, x, context, LossSettings.BetaAt(context.ImagesSeen));
 
     public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
+
+    public string WholeImageMethod => TiledDecoding.Method;
+
+    public Sampling.WindowWeighting Weighting => Sampling.WindowWeighting.Feather;
+
+    public Sampling.WholeImageCost Cost(Sampling.WindowPlan plan, int batch, int count, SamplerSettings settings) =>
+        TiledDecoding.Cost(this, plan, batch, count, settings, DecoderElements());
+
+    public Tensor Synthesize(Sampling.WholeImageRequest request) => TiledDecoding.Synthesize(this, request);
+
+    /// <summary>Float elements alive while <see cref="ResNetDecoder"/> decodes one latent, an estimate: its feature
+    /// maps (side R/32 doubling to R, channels 8w halving to w, then the image) each twice over for the blocks' temporaries.</summary>
+    long DecoderElements()
+    {
+        long s = Options.Resolution / 32, w = Options.Width, c = Options.Channels;
+        return 2 * s * s * (824 * w + 2048 * c);
+    }
 }
 
 /// <summary>The <c>resnet_vae</c> family: the thesis's ResNet-18 VAE.</summary>
