@@ -43,7 +43,7 @@ public sealed class RunOptions
     public Option<double?> Lr { get; } = new("--lr") { Description = $"Adam learning rate. {Defaults(c => c.Train.Lr)}" };
     public Option<LrSchedule?> LrSchedule { get; } = EnumOption.Create<LrSchedule>("--lr-schedule", $"constant (thesis) or cosine decay to 0 over the run. {Defaults(c => c.Train.LrSchedule)}");
     public Option<Augment?> Augment { get; } = EnumOption.Create<Augment>("--augment", $"Label-preserving augmentation of training chunks: none; flips (left-right, up-down); dihedral (flips and 90-degree rotations). {Defaults(c => c.Train.Augment)}");
-    public Option<int?> Seed { get; } = new("--seed") { Description = $"Seed for split, data order, initialization and sampling. {Defaults(c => c.Train.Seed)}" };
+    public Option<long?> Seed { get; } = new("--seed") { Description = $"Seed for split, data order, initialization and sampling (any 64-bit integer). {Defaults(c => c.Train.Seed)}" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto (CUDA when available)." };
     public Option<int?> EpochSize { get; } = new("--epoch-size") { Description = $"Training chunks per epoch (0: all). {Defaults(c => c.Train.EpochSize)}" };
     public Option<int?> Threads { get; } = new("--threads") { Description = $"CPU threads for libtorch (0: all cores). {Defaults(c => c.Train.Threads)}" };

@@ -80,7 +80,7 @@ public static class ChunkIndexBuilder
         if (files.Count < 3)
             throw HyphaException.Config($"--split images needs at least 3 source files (got {files.Count}); use --split regions");
         var shuffled = files.Order(StringComparer.Ordinal).ToArray();
-        new Random(plan.Seed).Shuffle(shuffled);
+        new Random(SeedFold.ToInt32(plan.Seed)).Shuffle(shuffled);
         int nVal = Math.Max(1, (int)Math.Round(plan.ValFraction * files.Count));
         int nTest = Math.Max(1, (int)Math.Round(plan.TestFraction * files.Count));
         var map = new Dictionary<string, DataSplit>();
@@ -92,7 +92,7 @@ public static class ChunkIndexBuilder
     static List<ImageChunkCounts> AssignChunks(List<ChunkRef> all, SplitPlan plan, List<ChunkRef>[] parts, List<ImageChunkCounts> counts)
     {
         var arr = all.ToArray();
-        new Random(plan.Seed).Shuffle(arr);
+        new Random(SeedFold.ToInt32(plan.Seed)).Shuffle(arr);
         int nTest = plan.TestCount > 0 ? plan.TestCount : (int)Math.Round(plan.TestFraction * arr.Length);
         int nVal = plan.ValCount > 0 ? plan.ValCount : (int)Math.Round(plan.ValFraction * arr.Length);
         if (arr.Length > 0 && nTest + nVal >= arr.Length) // no chunks at all: the caller says why

@@ -50,7 +50,7 @@ public sealed record DataOptions
     public ChunkGeometry Geometry => new(Chunk, Stride);
     [System.Text.Json.Serialization.JsonIgnore]
     public ChunkFilter Filter => new(MinMean, MaxMean);
-    public SplitPlan SplitPlan(int seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed);
+    public SplitPlan SplitPlan(long seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed);
 
     /// <summary>Checks everything that can be checked without reading images.</summary>
     public void Validate()

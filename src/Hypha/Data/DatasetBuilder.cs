@@ -10,7 +10,7 @@ public static class DatasetBuilder
     /// <see cref="BadImagePolicy.Fail"/> stop everything before any work, naming the file.
     /// </summary>
     /// <param name="split">False skips the train/validation/test split (every kept chunk in Train).</param>
-    public static PreparedData Build(DataOptions options, int seed, Action<string>? log = null, bool split = true)
+    public static PreparedData Build(DataOptions options, long seed, Action<string>? log = null, bool split = true)
     {
         options.Validate();
         var (files, duplicates) = ImageFiles.ExpandUnique(options.Images, out var ownOutputs);
@@ -46,7 +46,7 @@ public static class DatasetBuilder
 
     /// <summary>Cuts and splits images already read and normalized (the second half of <see cref="Build"/>; the
     /// benchmark uses it on a machine without the image codecs).</summary>
-    public static PreparedData FromImages(IReadOnlyList<NormalizedImage> images, DataOptions options, int seed,
+    public static PreparedData FromImages(IReadOnlyList<NormalizedImage> images, DataOptions options, long seed,
         IReadOnlyList<BadImage>? skipped = null, bool split = true)
     {
         var index = ChunkIndexBuilder.Build(images, options.Geometry, options.Filter, options.SplitPlan(seed), split);

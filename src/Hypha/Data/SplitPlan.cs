@@ -7,7 +7,7 @@ namespace Hypha.Data;
 /// <param name="ValCount">With <see cref="SplitMode.Chunks"/>: an exact number of validation chunks instead of the fraction (thesis: 1,000); 0 uses the fraction.</param>
 /// <param name="TestCount">As <paramref name="ValCount"/> for the test part.</param>
 /// <param name="Seed">Seeds the shuffles; the same seed gives the same split.</param>
-public sealed record SplitPlan(SplitMode Mode, double ValFraction, double TestFraction, int ValCount, int TestCount, int Seed)
+public sealed record SplitPlan(SplitMode Mode, double ValFraction, double TestFraction, int ValCount, int TestCount, long Seed)
 {
     /// <summary>The image split needs this many source files so each part gets at least one and training keeps most.</summary>
     public const int MinFilesForImageSplit = 5;

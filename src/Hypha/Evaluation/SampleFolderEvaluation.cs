@@ -22,10 +22,10 @@ public sealed class RunData : IDisposable
     }
 
     /// <summary>The training chunks <c>hypha evaluate</c> uses for <paramref name="trainLimit"/> and <paramref name="seed"/> (same subset as <see cref="RunEvaluation"/>).</summary>
-    public List<ChunkRef> TrainSubset(int trainLimit, int seed) => RunEvaluation.Subset(Data.Index.Train, trainLimit, seed, 0x7A1);
+    public List<ChunkRef> TrainSubset(int trainLimit, long seed) => RunEvaluation.Subset(Data.Index.Train, trainLimit, seed, 0x7A1);
 
     /// <summary>The test chunks <c>hypha evaluate</c> uses for <paramref name="testLimit"/> and <paramref name="seed"/> (same subset as <see cref="RunEvaluation"/>).</summary>
-    public List<ChunkRef> TestSubset(int testLimit, int seed) => RunEvaluation.Subset(Data.Index.Test, testLimit, seed, 0x7E5);
+    public List<ChunkRef> TestSubset(int testLimit, long seed) => RunEvaluation.Subset(Data.Index.Test, testLimit, seed, 0x7E5);
 
     /// <summary>Chunks cut at the chunk size as CPU float32 [N, C, S, S].</summary>
     public Tensor Cut(IReadOnlyList<ChunkRef> chunks, int batch = 128)

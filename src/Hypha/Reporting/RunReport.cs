@@ -31,7 +31,7 @@ public static class RunReport
     /// Reads what the page shows. The run must have a checkpoint. <paramref name="seed"/> picks the sample latents
     /// (default 0); <paramref name="device"/> defaults to the run's.
     /// </summary>
-    public static ReportContent Collect(RunFolder run, string? device = null, int seed = 0, Action<string>? log = null)
+    public static ReportContent Collect(RunFolder run, string? device = null, long seed = 0, Action<string>? log = null)
     {
         RunEvaluation.RequireCheckpoint(run);
         var configJson = File.ReadAllText(run.ConfigPath);
@@ -125,7 +125,7 @@ public static class RunReport
     }
 
     /// <summary>Collects and writes the page to <paramref name="outPath"/> (default RUN/report.html); returns the path written.</summary>
-    public static string Write(RunFolder run, string? outPath = null, string? device = null, int seed = 0, Action<string>? log = null)
+    public static string Write(RunFolder run, string? outPath = null, string? device = null, long seed = 0, Action<string>? log = null)
     {
         var content = Collect(run, device, seed, log);
         var path = Path.GetFullPath(outPath ?? Path.Combine(run.Root, DefaultFileName));

@@ -20,7 +20,7 @@ public sealed class OptionParsingTests : IDisposable
     [InlineData("--epochs", "0", "whole number from 1 to")]
     [InlineData("--lr", "inf", "finite number")]
     [InlineData("--lr", "NaN", "finite number")]
-    [InlineData("--seed", "99999999999999999999", "whole number from -2,147,483,648 to 2,147,483,647")]
+    [InlineData("--seed", "99999999999999999999", "whole number from -9,223,372,036,854,775,808 to 9,223,372,036,854,775,807")]
     [InlineData("--kl-warmup", "lots", "whole number from")]
     public void A_bad_number_is_one_line_naming_the_option_and_the_range(string option, string value, string accepted)
     {
