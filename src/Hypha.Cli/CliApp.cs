@@ -10,7 +10,7 @@ public static class CliApp
     public static int Run(string[] args)
     {
         // Redirected output (logs, CI) would otherwise be laid out for 80 columns.
-        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
+        if (Console.IsOutputRedirected && Spectre.Console.AnsiConsole.Profile.Width < 160) Spectre.Console.AnsiConsole.Profile.Width = 160;
         var root = new RootCommand("Hypha: train deep generative models (VAEs) on microscopy images and make synthetic image chunks.")
         {
             PrepareCommand.Create(),

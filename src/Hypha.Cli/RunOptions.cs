@@ -28,10 +28,11 @@ public sealed class RunOptions
     public Option<ChannelMode?> Channels { get; } = EnumOption.Create<ChannelMode>("--channels", $"gray: luminance (thesis); rgb: keep colour, the model takes and makes 3 channels. {Defaults(c => c.Data.Channels)}");
     public Option<string> Pages { get; } = new("--pages") { Description = $"Pages or focal planes of multi-page TIFFs: all, or a list such as 0,2,5-7. {Defaults(c => c.Data.Pages)}" };
     public Option<SplitMode?> Split { get; } = EnumOption.Create<SplitMode>("--split", $"auto: images with >= 5 source files, else regions; images: whole files per part; regions: disjoint bands of each image; chunks: random chunks as the thesis (overlapping chunks leak into the test part). {Defaults(c => c.Data.Split)}");
-    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Share for validation (files, image length or chunks, by split). {Defaults(c => c.Data.ValFraction)}" };
+    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Share for validation (of source files, a plane stack counting as one; of image length; or of chunks, by split). {Defaults(c => c.Data.ValFraction)}" };
     public Option<double?> TestFraction { get; } = new("--test-fraction") { Description = $"Share for test. {Defaults(c => c.Data.TestFraction)}" };
     public Option<int?> ValCount { get; } = new("--val-count") { Description = $"With --split chunks: exact validation chunks (thesis: 1000; 0: use the fraction). {Defaults(c => c.Data.ValCount)}" };
     public Option<int?> TestCount { get; } = new("--test-count") { Description = $"With --split chunks: exact test chunks (thesis: 1000; 0: use the fraction). {Defaults(c => c.Data.TestCount)}" };
+    public Option<bool?> AllowUnevenSplit { get; } = new("--allow-uneven-split") { Description = $"Accept a validation or test part over twice its asked share (small images: each held-out band is at least a chunk wide; few files: each part holds at least one) instead of refusing it. {Defaults(c => c.Data.AllowUnevenSplit)}" };
     public Option<BadImagePolicy?> OnBadImage { get; } = EnumOption.Create<BadImagePolicy>("--on-bad-image", $"skip: leave unreadable files out and list them; fail: stop before any work. {Defaults(c => c.Data.OnBadImage)}");
     public Option<string> Model { get; } = new("--model")
     {
@@ -82,7 +83,7 @@ public sealed class RunOptions
     }
 
     public IEnumerable<Option> All => new Option[] { Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
-        Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Epochs, Batch, Lr, LrSchedule, Augment, Seed, Device,
+        Split, ValFraction, TestFraction, ValCount, TestCount, AllowUnevenSplit, OnBadImage, Model, Epochs, Batch, Lr, LrSchedule, Augment, Seed, Device,
         EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery, TimeLimit }.Concat(ModelSettings.Select(m => m.Option));
 
     public void AddTo(Command command)
@@ -114,6 +115,7 @@ public sealed class RunOptions
             ValCount = p.GetValue(ValCount) ?? d.ValCount,
             TestCount = p.GetValue(TestCount) ?? d.TestCount,
             OnBadImage = p.GetValue(OnBadImage) ?? d.OnBadImage,
+            AllowUnevenSplit = p.GetValue(AllowUnevenSplit) ?? d.AllowUnevenSplit,
         };
         var m = ResolveModel(p, c.Model);
         var t = c.Train with

@@ -44,13 +44,16 @@ public sealed record DataOptions
     public int TestCount { get; init; }
     /// <summary>Default <see cref="BadImagePolicy.Skip"/>.</summary>
     public BadImagePolicy OnBadImage { get; init; } = BadImagePolicy.Skip;
+    /// <summary>Accept a validation or test part over twice its asked share (<see cref="Data.SplitPlan.AllowUneven"/>);
+    /// default false.</summary>
+    public bool AllowUnevenSplit { get; init; }
 
     // Derived views of the fields above: kept out of config.json so each setting is written once.
     [System.Text.Json.Serialization.JsonIgnore]
     public ChunkGeometry Geometry => new(Chunk, Stride);
     [System.Text.Json.Serialization.JsonIgnore]
     public ChunkFilter Filter => new(MinMean, MaxMean);
-    public SplitPlan SplitPlan(long seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed);
+    public SplitPlan SplitPlan(long seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed, AllowUnevenSplit);
 
     /// <summary>Checks everything that can be checked without reading images.</summary>
     public void Validate()

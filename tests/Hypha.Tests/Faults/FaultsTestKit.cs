@@ -44,10 +44,18 @@ public static class Cli
     {
         lock (Gate)
         {
-            var (oldOut, oldErr) = (Console.Out, Console.Error);
+            var (oldOut, oldErr, oldAnsi) = (Console.Out, Console.Error, Spectre.Console.AnsiConsole.Console);
             var (o, e) = (new StringWriter(), new StringWriter());
             Console.SetOut(o);
             Console.SetError(e);
+            // Spectre's console holds the writer it was made with: point it at the capture too, plain and wide (no wrapping).
+            var ansi = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+            {
+                Ansi = Spectre.Console.AnsiSupport.No, ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+                Out = new Spectre.Console.AnsiConsoleOutput(o), Interactive = Spectre.Console.InteractionSupport.No,
+            });
+            ansi.Profile.Width = 1000;
+            Spectre.Console.AnsiConsole.Console = ansi;
             try
             {
                 var code = Hypha.Cli.CliApp.Run(args);
@@ -57,6 +65,7 @@ public static class Cli
             {
                 Console.SetOut(oldOut);
                 Console.SetError(oldErr);
+                Spectre.Console.AnsiConsole.Console = oldAnsi;
             }
         }
     }
