@@ -33,6 +33,7 @@ public sealed class RunOptions
     public Option<int?> ValCount { get; } = new("--val-count") { Description = $"With --split chunks: exact validation chunks (thesis: 1000; 0: use the fraction). {Defaults(c => c.Data.ValCount)}" };
     public Option<int?> TestCount { get; } = new("--test-count") { Description = $"With --split chunks: exact test chunks (thesis: 1000; 0: use the fraction). {Defaults(c => c.Data.TestCount)}" };
     public Option<bool?> AllowUnevenSplit { get; } = new("--allow-uneven-split") { Description = $"Accept a validation or test part over twice its asked share (small images: each held-out band is at least a chunk wide; few files: each part holds at least one) instead of refusing it. {Defaults(c => c.Data.AllowUnevenSplit)}" };
+    public Option<string> MemoryBudget { get; } = new("--memory-budget") { Description = $"Memory the images may take, checked from their headers before any pixel is read: a share of physical memory (50%), a size (8G, 512M; powers of 1024) or none. {Defaults(c => c.Data.MemoryBudget)}" };
     public Option<BadImagePolicy?> OnBadImage { get; } = EnumOption.Create<BadImagePolicy>("--on-bad-image", $"skip: leave unreadable files out and list them; fail: stop before any work. {Defaults(c => c.Data.OnBadImage)}");
     public Option<string> Model { get; } = new("--model")
     {
@@ -83,7 +84,7 @@ public sealed class RunOptions
     }
 
     public IEnumerable<Option> All => new Option[] { Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
-        Split, ValFraction, TestFraction, ValCount, TestCount, AllowUnevenSplit, OnBadImage, Model, Epochs, Batch, Lr, LrSchedule, Augment, Seed, Device,
+        Split, ValFraction, TestFraction, ValCount, TestCount, AllowUnevenSplit, MemoryBudget, OnBadImage, Model, Epochs, Batch, Lr, LrSchedule, Augment, Seed, Device,
         EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery, TimeLimit }.Concat(ModelSettings.Select(m => m.Option));
 
     public void AddTo(Command command)
@@ -116,6 +117,7 @@ public sealed class RunOptions
             TestCount = p.GetValue(TestCount) ?? d.TestCount,
             OnBadImage = p.GetValue(OnBadImage) ?? d.OnBadImage,
             AllowUnevenSplit = p.GetValue(AllowUnevenSplit) ?? d.AllowUnevenSplit,
+            MemoryBudget = p.GetValue(MemoryBudget) ?? d.MemoryBudget,
         };
         var m = ResolveModel(p, c.Model);
         var t = c.Train with

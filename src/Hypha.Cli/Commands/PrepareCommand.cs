@@ -48,6 +48,8 @@ public static class PrepareCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"chunks {options.Chunk}x{options.Chunk} at stride {options.Stride}, kept if mean in [[{options.MinMean}, {options.MaxMean}]], " +
                                $"normalize {EnumOption.Spell(options.Normalize)}; split [bold]{EnumOption.Spell(ix.SplitMode)}[/]: {Markup.Escape(ix.SplitReason)}");
+        AnsiConsole.MarkupLine($"memory: the normalized images take {Torch.DeviceMemory.Format(data.NormalizedBytes)}" +
+                               (data.Memory is { } m ? $" (estimated from the headers before reading: {Torch.DeviceMemory.Format(m.Estimate.PeakBytes)} at the peak of reading); budget {Markup.Escape(m.Budget)} (--memory-budget)" : ""));
         if (ix.Shares is { } shares) AnsiConsole.MarkupLine($"shares: {Markup.Escape(shares.Describe())}");
         if (ix.Stacks.Count > 0)
         {

@@ -14,7 +14,7 @@ public static class TrainCommand
         var options = new RunOptions();
         var outDir = new Option<string>("--out") { Description = "Parent folder of new runs; each gets a numbered folder named from its config. Default: runs." };
         var runDir = new Option<string>("--run") { Description = "Exact run folder (new, or existing with --resume)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint (or from the start when it stopped before one), with its stored configuration (only --epochs, --device, --precision, --layout and --time-limit may change)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint (or from the start when it stopped before one), with its stored configuration (only --epochs, --device, --precision, --layout, --time-limit and --memory-budget may change)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the resolved configuration and exit." };
         var cmd = new Command("train", "Train a model on image chunks; writes a run folder with config, checkpoints, metrics.csv, TensorBoard events, curves and grids.");
         options.AddTo(cmd);
@@ -29,7 +29,7 @@ public static class TrainCommand
             if (p.GetValue(resume))
             {
                 var path = p.GetValue(runDir) ?? throw HyphaException.Config("--resume needs --run DIR");
-                ResumeCheck.RefuseOthers(p, [.. options.All, outDir], options.Epochs, options.Device, options.Precision, options.Layout, options.TimeLimit);
+                ResumeCheck.RefuseOthers(p, [.. options.All, outDir], options.Epochs, options.Device, options.Precision, options.Layout, options.TimeLimit, options.MemoryBudget);
                 run = RunFolder.Open(path);
                 config = run.ReadConfig();
                 config = config with { Train = config.Train with {
@@ -37,7 +37,8 @@ public static class TrainCommand
                     Device = p.GetValue(options.Device) ?? config.Train.Device,
                     Precision = p.GetValue(options.Precision) ?? config.Train.Precision,
                     Layout = p.GetValue(options.Layout) ?? config.Train.Layout,
-                    TimeLimit = p.GetValue(options.TimeLimit) ?? config.Train.TimeLimit } };
+                    TimeLimit = p.GetValue(options.TimeLimit) ?? config.Train.TimeLimit },
+                    Data = config.Data with { MemoryBudget = p.GetValue(options.MemoryBudget) ?? config.Data.MemoryBudget } };
                 config = ThreadCap.Apply(config.Validated());
                 // Refuse before anything is written: the session rewrites config.json with these settings.
                 if (File.Exists(run.LastCheckpoint)) Trainer.EnsureResumable(Checkpoint.ReadHeader(run.LastCheckpoint), config.Train.Epochs);

@@ -47,6 +47,9 @@ public sealed record DataOptions
     /// <summary>Accept a validation or test part over twice its asked share (<see cref="Data.SplitPlan.AllowUneven"/>);
     /// default false.</summary>
     public bool AllowUnevenSplit { get; init; }
+    /// <summary>Memory the images may take (<see cref="ImageMemoryBudget"/>): a share of physical memory, a size such as
+    /// <c>8G</c>, or <c>none</c>; default <c>50%</c>. Images over it are refused before any pixel is read.</summary>
+    public string MemoryBudget { get; init; } = ImageMemoryBudget.Default;
 
     // Derived views of the fields above: kept out of config.json so each setting is written once.
     [System.Text.Json.Serialization.JsonIgnore]
@@ -62,6 +65,7 @@ public sealed record DataOptions
         Filter.Validate();
         SplitPlan(0).Validate();
         PageSelection.Parse(Pages);
+        ImageMemoryBudget.Resolve(MemoryBudget);
         if (Normalize == NormalizeMode.Percentile && !(PercentileLow >= 0 && PercentileLow < PercentileHigh && PercentileHigh <= 100))
             throw HyphaException.Config($"percentiles must satisfy 0 <= low < high <= 100 (got {PercentileLow} and {PercentileHigh})");
     }
