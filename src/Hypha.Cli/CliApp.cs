@@ -66,6 +66,12 @@ public static class CliApp
             Console.Error.WriteLine($"interrupted{by}: the last checkpoint is complete; continue with --resume");
             return (int)stoppedBy;
         }
+        catch (Exception e) when (Torch.AllocationFailure.From(e) is { } oom)
+        {
+            // A failed allocation that the estimates did not foresee: one line, exit 8, no trace.
+            Console.Error.WriteLine($"error: {oom.Message}");
+            return (int)ExitCode.OutOfMemory;
+        }
         catch (Exception e) when (e.InnerException is HyphaException h)
         {
             Console.Error.WriteLine($"error: {h.Message}");

@@ -76,9 +76,19 @@ public static class TrainCommand
         using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
         PrepareCommand.Report(session.Data, config.Data);
         AnsiConsole.MarkupLine($"model {config.Model.Kind} ({Markup.Escape(config.Model.Descriptor.Architecture(config.Model))}, " +
-                               $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters) " +
+                               $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters, " +
+                               $"about {Torch.DeviceMemory.Format(MemoryCheck.Estimate(config).TrainingBytes(config.Train.Batch))} to train) " +
                                $"on {session.Device}; {config.Train.Epochs} epochs, batch {config.Train.Batch}, lr {config.Train.Lr}");
-        var result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
+        TrainResult result;
+        try
+        {
+            result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
+        }
+        catch (Exception e) when (Torch.AllocationFailure.From(e) is not null && !resume)
+        {
+            run.DeleteIfNoCheckpoint(); // a new run that ran out of memory before its first checkpoint leaves nothing behind
+            throw;
+        }
         var val = string.Join(", ", result.LastValidation.Select(kv => $"{kv.Key} {kv.Value:G5}"));
         AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen" +
                                (val.Length > 0 ? $"; validation {Markup.Escape(val)}" : "") +

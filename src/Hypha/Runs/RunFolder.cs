@@ -72,6 +72,19 @@ public sealed partial class RunFolder
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
+    /// <summary>Deletes the folder if this process created it and no checkpoint was written into it yet (a new run that
+    /// failed, for example on an allocation, before its first checkpoint: nothing in it is worth keeping).</summary>
+    public void DeleteIfNoCheckpoint()
+    {
+        try
+        {
+            if (CreatedRoot && Directory.Exists(Root) &&
+                !(Directory.Exists(CheckpointDir) && Directory.EnumerateFiles(CheckpointDir, "*.ckpt").Any()))
+                Directory.Delete(Root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
     public RunConfig ReadConfig() => ConfigJson.Deserialize(File.ReadAllText(ConfigPath), ConfigPath);
 
     public void WriteConfig(RunConfig config) => AtomicFile.WriteAllText(ConfigPath, ConfigJson.Serialize(config));

@@ -44,10 +44,12 @@ public sealed class TrainingSession : IDisposable
         {
             return CreateCore(run, config, log);
         }
-        catch
+        catch (Exception e)
         {
-            // Bad images, no usable chunks, no CUDA...: leave no empty run folder behind (a resumed run has files and is kept).
-            run.DeleteIfEmpty();
+            // Bad images, no usable chunks, no CUDA...: leave no empty run folder behind (a resumed run has files and is kept);
+            // an allocation failure after config.json was written leaves no half-made run either.
+            if (AllocationFailure.From(e) is not null) run.DeleteIfNoCheckpoint();
+            else run.DeleteIfEmpty();
             throw;
         }
     }
@@ -57,6 +59,7 @@ public sealed class TrainingSession : IDisposable
         config.Validated();
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var device = DeviceSelector.Resolve(config.Train.Device);
+        MemoryCheck.EnsureTrainingFits(config, device); // before reading images or building anything
         var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
         run.WriteConfig(config);
         DatasetSummary.From(data).Write(run.DatasetPath);
@@ -70,6 +73,7 @@ public sealed class TrainingSession : IDisposable
         if (device is not null) config = config with { Train = config.Train with { Device = device } };
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var resolved = DeviceSelector.Resolve(config.Train.Device);
+        MemoryCheck.EnsureModelFits(config, resolved);
         var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
         var session = new TrainingSession(run, config, data, resolved);
         Checkpoint.Load(run.LastCheckpoint, session.Model, config.Model, data.Channels, data.ChunkSize, optimizer: null);
@@ -84,6 +88,7 @@ public sealed class TrainingSession : IDisposable
     {
         var config = run.ReadConfig();
         var resolved = DeviceSelector.Resolve(device ?? config.Train.Device);
+        MemoryCheck.EnsureModelFits(config, resolved);
         var channels = Imaging.ChannelModeExtensions.Count(config.Data.Channels);
         var model = config.Model.Descriptor.Create(config.Model, channels, config.Data.Chunk);
         try
