@@ -100,7 +100,7 @@ public sealed class RunOptions
         var images = p.GetValue(Images);
         d = d with
         {
-            Images = images is { Length: > 0 } ? images : d.Images,
+            Images = images is { Length: > 0 } ? images.Select(DataOptions.Absolute).ToArray() : d.Images, // absolute: config.json works from any folder
             Chunk = p.GetValue(Chunk) ?? d.Chunk,
             Stride = p.GetValue(Stride) ?? d.Stride,
             MinMean = p.GetValue(MinMean) ?? d.MinMean,

@@ -73,7 +73,7 @@ public static class TrainCommand
     public static int Train(RunFolder run, RunConfig config, bool resume, CancellationToken cancel)
     {
         AnsiConsole.MarkupLine($"run folder [bold]{Markup.Escape(run.Root)}[/]");
-        using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
+        using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"), resume);
         PrepareCommand.Report(session.Data, config.Data);
         AnsiConsole.MarkupLine($"model {config.Model.Kind} ({Markup.Escape(config.Model.Descriptor.Architecture(config.Model))}, " +
                                $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters, " +

@@ -58,6 +58,13 @@ public sealed record DataOptions
     public ChunkFilter Filter => new(MinMean, MaxMean);
     public SplitPlan SplitPlan(long seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed, AllowUnevenSplit);
 
+    /// <summary>The same options with every <see cref="Images"/> entry (folders, files, globs) made absolute against the
+    /// working directory, so that a run folder's config.json reads the same images from any working directory.</summary>
+    public DataOptions WithAbsoluteImages() => this with { Images = Images.Select(Absolute).ToList() };
+
+    /// <summary>An <c>--images</c> entry made absolute against the working directory (blank entries are left for the error they get).</summary>
+    public static string Absolute(string image) => string.IsNullOrWhiteSpace(image) ? image : Path.GetFullPath(image);
+
     /// <summary>Checks everything that can be checked without reading images.</summary>
     public void Validate()
     {

@@ -42,7 +42,11 @@ public static class DatasetBuilder
         if (images.Count == 0)
             throw new HyphaException(ExitCode.BadInput, $"none of the {files.Count} image file(s) could be read:\n  " +
                 string.Join("\n  ", skipped.Select(s => s.Problem)));
-        return FromImages(images, options, seed, skipped, split) with { Memory = (memory, budget) };
+        return FromImages(images, options, seed, skipped, split) with
+        {
+            Memory = (memory, budget),
+            Inputs = files.Concat(duplicates.Select(d => d.Path)).Select(Path.GetFullPath).Order(StringComparer.Ordinal).ToList(),
+        };
     }
 
     /// <summary>Reads every header and refuses, before any pixel is decoded, images whose estimated memory exceeds

@@ -8,6 +8,10 @@ public sealed record BadImage(string Path, string Problem);
 /// <summary>Normalized images in memory plus the chunk index over them: everything training needs from disk.</summary>
 public sealed record PreparedData(IReadOnlyList<NormalizedImage> Images, ChunkIndex Index, IReadOnlyList<BadImage> Skipped, int Channels, int ChunkSize)
 {
+    /// <summary>Every file the inputs listed (absolute paths; byte-identical copies and unreadable files too), as a run's
+    /// <see cref="Runs.InputManifest"/> records them; empty when the images were not read by <see cref="DatasetBuilder.Build"/>.</summary>
+    public IReadOnlyList<string> Inputs { get; init; } = [];
+
     /// <summary>Bytes the normalized images take in memory (float32).</summary>
     public long NormalizedBytes => Images.Sum(i => i.Data.LongLength * sizeof(float));
 

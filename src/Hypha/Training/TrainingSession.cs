@@ -36,13 +36,15 @@ public sealed class TrainingSession : IDisposable
 
     public TrainingContext Context => new(Run, Config, Model, Bank, Data.Index, Device);
 
-    /// <summary>Reads the images and builds the model for <paramref name="config"/> in <paramref name="run"/>, writing config.json and dataset.json.
-    /// On resume, the stored config is used and must describe the same data.</summary>
-    public static TrainingSession Create(RunFolder run, RunConfig config, Action<string>? log = null)
+    /// <summary>Reads the images and builds the model for <paramref name="config"/> in <paramref name="run"/>, writing config.json
+    /// (images as absolute paths), dataset.json and, for a new run, inputs.json (<see cref="InputManifest"/>).
+    /// With <paramref name="resume"/> (default false) the config is the run's stored one, and its images must be what
+    /// inputs.json recorded: otherwise the differences are listed and nothing is written.</summary>
+    public static TrainingSession Create(RunFolder run, RunConfig config, Action<string>? log = null, bool resume = false)
     {
         try
         {
-            return CreateCore(run, config, log);
+            return CreateCore(run, config, log, resume);
         }
         catch (Exception e)
         {
@@ -54,15 +56,18 @@ public sealed class TrainingSession : IDisposable
         }
     }
 
-    static TrainingSession CreateCore(RunFolder run, RunConfig config, Action<string>? log)
+    static TrainingSession CreateCore(RunFolder run, RunConfig config, Action<string>? log, bool resume)
     {
         config.Validated();
+        if (!resume) config = config with { Data = config.Data.WithAbsoluteImages() };
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var device = DeviceSelector.Resolve(config.Train.Device);
         MemoryCheck.EnsureTrainingFits(config, device); // before reading images or building anything
+        if (resume) run.VerifyInputs(config.Data.Images, log);
         var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
         run.WriteConfig(config);
         DatasetSummary.From(data).Write(run.DatasetPath);
+        if (!resume || !File.Exists(run.InputsPath)) InputManifest.Of(data.Inputs).Write(run.InputsPath);
         return new TrainingSession(run, config, data, device);
     }
 
@@ -74,6 +79,7 @@ public sealed class TrainingSession : IDisposable
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var resolved = DeviceSelector.Resolve(config.Train.Device);
         MemoryCheck.EnsureModelFits(config, resolved);
+        run.VerifyInputs(config.Data.Images, log);
         var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
         var session = new TrainingSession(run, config, data, resolved);
         Checkpoint.Load(run.LastCheckpoint, session.Model, config.Model, data.Channels, data.ChunkSize, optimizer: null);
