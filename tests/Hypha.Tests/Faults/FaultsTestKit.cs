@@ -89,6 +89,23 @@ public static class Cli
         throw new FileNotFoundException("hypha.dll not found beside the tests or under src/Hypha.Cli/bin");
     }
 
+    /// <summary><c>dotnet hypha.dll args</c> as a child process in working directory <paramref name="cwd"/>, to its end (at most 3 minutes).</summary>
+    public static CliResult RunIn(string cwd, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var err = p.StandardError.ReadToEnd();
+        if (!p.WaitForExit(180_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"hypha did not exit within 3 minutes:\n{err}");
+        }
+        return new CliResult(p.ExitCode, output.Result, err);
+    }
+
     /// <summary>Starts <c>dotnet hypha.dll args</c> with output captured line by line.</summary>
     public static ChildProcess Start(params string[] args) => new(args);
 }

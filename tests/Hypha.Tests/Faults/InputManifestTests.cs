@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Hypha.Tests.Faults;
@@ -85,19 +84,6 @@ public sealed class InputManifestTests : IDisposable
         Assert.True(r.Code == 0, r.ToString());
     }
 
-    static (int Code, string Err) RunIn(string cwd, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Cli.Dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var err = p.StandardError.ReadToEnd();
-        Assert.True(p.WaitForExit(180_000), "hypha did not finish");
-        output.Wait();
-        return (p.ExitCode, err);
-    }
-
     [Fact]
     public void Relative_images_keep_working_from_another_working_directory()
     {
@@ -106,14 +92,14 @@ public sealed class InputManifestTests : IDisposable
         Directory.CreateDirectory(Path.Combine(project, "imgs"));
         BadFiles.Copy(Tiny.Image, Path.Combine(project, "imgs"));
         var run = Path.Combine(project, "run");
-        var train = RunIn(project, Tiny.TrainOn(["imgs"], run));
-        Assert.True(train.Code == 0, train.Err);
+        var train = Cli.RunIn(project, Tiny.TrainOn(["imgs"], run));
+        Assert.True(train.Code == 0, train.ToString());
         using (var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))))
             Assert.Equal(Path.Combine(project, "imgs"), config.RootElement.GetProperty("data").GetProperty("images")[0].GetString());
 
-        var evaluate = RunIn(elsewhere, "evaluate", "--run", run, "--metrics", "psnr", "--test-limit", "8", "--threads", "1");
-        Assert.True(evaluate.Code == 0, evaluate.Err);
-        var resume = RunIn(elsewhere, "train", "--run", run, "--resume", "--epochs", "2");
-        Assert.True(resume.Code == 0, resume.Err);
+        var evaluate = Cli.RunIn(elsewhere, "evaluate", "--run", run, "--metrics", "psnr", "--test-limit", "8", "--threads", "1");
+        Assert.True(evaluate.Code == 0, evaluate.ToString());
+        var resume = Cli.RunIn(elsewhere, "train", "--run", run, "--resume", "--epochs", "2");
+        Assert.True(resume.Code == 0, resume.ToString());
     }
 }
