@@ -13,7 +13,7 @@ public static class ChunkIndexBuilder
         plan.Validate();
         var files = images.Select(i => i.Source).Distinct().ToList();
         // Planes of one z-stack given as one file each are near-duplicates: the image split keeps them in one part.
-        var stacks = split && plan.Mode is SplitMode.Auto or SplitMode.Images ? PlaneStacks.Find(images) : [];
+        var stacks = split && plan.PlaneStacks && plan.Mode is SplitMode.Auto or SplitMode.Images ? PlaneStacks.Find(images) : [];
         var units = Units(files, stacks);
         var (mode, reason) = split ? plan.Resolve(files.Count, units.Count) : (SplitMode.Images, "not split: every kept chunk");
         var fileSplit = !split ? files.ToDictionary(f => f, _ => DataSplit.Train)

@@ -47,6 +47,10 @@ public sealed record DataOptions
     /// <summary>Accept a validation or test part over twice its asked share (<see cref="Data.SplitPlan.AllowUneven"/>);
     /// default false.</summary>
     public bool AllowUnevenSplit { get; init; }
+    /// <summary>Keep the planes of a z-stack given as one file per plane in one part of the image split
+    /// (<see cref="Data.PlaneStacks"/>); default true. Configs of runs made before stacks were recognised (format 2 and
+    /// older) read as false, so those runs keep the split they were trained with.</summary>
+    public bool PlaneStacks { get; init; } = true;
     /// <summary>Memory the images may take (<see cref="ImageMemoryBudget"/>): a share of physical memory, a size such as
     /// <c>8G</c>, or <c>none</c>; default <c>50%</c>. Images over it are refused before any pixel is read.</summary>
     public string MemoryBudget { get; init; } = ImageMemoryBudget.Default;
@@ -56,7 +60,7 @@ public sealed record DataOptions
     public ChunkGeometry Geometry => new(Chunk, Stride);
     [System.Text.Json.Serialization.JsonIgnore]
     public ChunkFilter Filter => new(MinMean, MaxMean);
-    public SplitPlan SplitPlan(long seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed, AllowUnevenSplit);
+    public SplitPlan SplitPlan(long seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed, AllowUnevenSplit, PlaneStacks);
 
     /// <summary>The same options with every <see cref="Images"/> entry (folders, files, globs) made absolute against the
     /// working directory, so that a run folder's config.json reads the same images from any working directory.</summary>

@@ -9,7 +9,9 @@ namespace Hypha.Data;
 /// <param name="Seed">Seeds the shuffles; the same seed gives the same split.</param>
 /// <param name="AllowUneven">Accept a validation or test part over <see cref="MaxShareRatio"/> times its asked share
 /// (small images, few files); default false: such a split is refused, saying what was asked and obtained.</param>
-public sealed record SplitPlan(SplitMode Mode, double ValFraction, double TestFraction, int ValCount, int TestCount, long Seed, bool AllowUneven = false)
+/// <param name="PlaneStacks">Recognise plane stacks and keep each in one part of the image split (<see cref="Data.PlaneStacks"/>); default true.</param>
+public sealed record SplitPlan(SplitMode Mode, double ValFraction, double TestFraction, int ValCount, int TestCount, long Seed, bool AllowUneven = false,
+    bool PlaneStacks = true)
 {
     /// <summary>A held-out part may hold up to this many times its asked share (in the split's unit) before the split
     /// is refused: 2.</summary>

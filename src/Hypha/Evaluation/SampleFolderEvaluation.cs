@@ -17,8 +17,7 @@ public sealed class RunData : IDisposable
     public static RunData Open(RunFolder run, Action<string>? log = null)
     {
         var config = run.ReadConfig();
-        run.VerifyInputs(config.Data.Images, log);
-        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        var data = run.ReadData(config, log);
         return new RunData { Run = run, Config = config, Data = data, Bank = new ChunkBank(data, CPU) };
     }
 

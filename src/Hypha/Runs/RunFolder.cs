@@ -101,6 +101,15 @@ public sealed partial class RunFolder
         manifest.Verify(images, Root);
     }
 
+    /// <summary>The run's images read again as it was trained on them (<paramref name="config"/> is its stored one):
+    /// refused when they changed (<see cref="VerifyInputs"/>), and the split taken as it was made (a split accepted at
+    /// training is not refused for its shares now).</summary>
+    public Data.PreparedData ReadData(RunConfig config, Action<string>? log = null)
+    {
+        VerifyInputs(config.Data.Images, log);
+        return Data.DatasetBuilder.Build(config.Data with { AllowUnevenSplit = true }, config.Train.Seed, log);
+    }
+
     public RunConfig ReadConfig() => ConfigJson.Deserialize(File.ReadAllText(ConfigPath), ConfigPath);
 
     public void WriteConfig(RunConfig config) => AtomicFile.WriteAllText(ConfigPath, ConfigJson.Serialize(config));

@@ -63,8 +63,7 @@ public sealed class TrainingSession : IDisposable
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var device = DeviceSelector.Resolve(config.Train.Device);
         MemoryCheck.EnsureTrainingFits(config, device); // before reading images or building anything
-        if (resume) run.VerifyInputs(config.Data.Images, log);
-        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        var data = resume ? run.ReadData(config, log) : DatasetBuilder.Build(config.Data, config.Train.Seed, log);
         run.WriteConfig(config);
         DatasetSummary.From(data).Write(run.DatasetPath);
         if (!resume || !File.Exists(run.InputsPath)) InputManifest.Of(data.Inputs).Write(run.InputsPath);
@@ -79,8 +78,7 @@ public sealed class TrainingSession : IDisposable
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var resolved = DeviceSelector.Resolve(config.Train.Device);
         MemoryCheck.EnsureModelFits(config, resolved);
-        run.VerifyInputs(config.Data.Images, log);
-        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        var data = run.ReadData(config, log);
         var session = new TrainingSession(run, config, data, resolved);
         Checkpoint.Load(run.LastCheckpoint, session.Model, config.Model, data.Channels, data.ChunkSize, optimizer: null);
         session.Model.Module.eval();

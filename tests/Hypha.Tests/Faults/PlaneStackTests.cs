@@ -145,6 +145,22 @@ public sealed class PlaneStackTests : IDisposable
     }
 
     [Fact]
+    public void A_run_made_before_stacks_were_recognised_keeps_its_split()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Hypha.Runs.ConfigJson.Serialize(Hypha.Runs.Presets.Cpu))!.AsObject();
+        Assert.True(json["data"]!["plane_stacks"]!.GetValue<bool>());
+        json["format"] = 2;
+        json["data"]!.AsObject().Remove("plane_stacks");
+        var old = Hypha.Runs.ConfigJson.Deserialize(json.ToJsonString());
+        Assert.False(old.Data.PlaneStacks);
+        Assert.Equal(Hypha.Runs.RunConfig.CurrentFormat, old.Format);
+
+        var data = DatasetBuilder.Build(old.Data with { Images = [SharedData.Path("dfnn_lightsheet_zstack")], Chunk = 64, Stride = 64 }, old.Train.Seed);
+        Assert.Empty(data.Index.Stacks);
+        Assert.Equal(SplitMode.Images, data.Index.SplitMode); // 13 files, as it was split before
+    }
+
+    [Fact]
     public void A_single_stack_of_planes_is_one_unit_and_falls_back_to_the_region_split()
     {
         var r = Cli.Run("prepare", "--preset", "cpu", "--images", SharedData.Path("dfnn_lightsheet_zstack"), "--chunk", "64", "--stride", "64",

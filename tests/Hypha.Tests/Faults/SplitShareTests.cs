@@ -68,6 +68,21 @@ public sealed class SplitShareTests : IDisposable
     }
 
     [Fact]
+    public void A_run_trained_before_the_check_is_not_refused_when_its_images_are_read_again()
+    {
+        var run = _tmp.Path("run");
+        var r = Cli.Run(Tiny.TrainOn([SmallPages()], run, "--min-mean", "0", "--max-mean", "1", "--allow-uneven-split"));
+        Assert.True(r.Code == 0, r.ToString());
+        // As a run made before shares were checked: its config does not allow the uneven split.
+        var config = Path.Combine(run, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"allow_uneven_split\": true", "\"allow_uneven_split\": false"));
+        var e = Cli.Run("evaluate", "--run", run, "--metrics", "psnr", "--test-limit", "8", "--threads", "1");
+        Assert.True(e.Code == 0, e.ToString());
+        var resumed = Cli.Run("train", "--run", run, "--resume", "--epochs", "2");
+        Assert.True(resumed.Code == 0, resumed.ToString());
+    }
+
+    [Fact]
     public void Three_files_split_by_images_are_a_third_each_and_refused()
     {
         var files = Directory.GetFiles(SharedData.Path("bbbc039_u2os_nuclei"), "*.tif").Order().Take(3).ToArray();
