@@ -16,7 +16,7 @@ public static partial class ImageMemoryBudget
     /// device and everything else on the machine.</summary>
     public const string Default = "50%";
 
-    /// <summary>The budget in bytes (null for <c>none</c>) and how it was reached, for messages: "11.6 GiB (50% of 23.2 GiB of physical memory)".
+    /// <summary>The budget in bytes (null for <c>none</c>) and how it was reached, for messages: "11.6 GiB, 50% of 23.2 GiB of physical memory,".
     /// A spec that does not parse is a configuration error naming <c>--memory-budget</c>.</summary>
     public static (long? Bytes, string Words) Resolve(string spec)
     {
@@ -31,7 +31,7 @@ public static partial class ImageMemoryBudget
             if (value > 100) throw HyphaException.Config($"--memory-budget: '{spec}' is more than 100% of physical memory");
             var host = DeviceMemory.HostBytes();
             var bytes = (long)(host * value / 100);
-            return (bytes, $"{DeviceMemory.Format(bytes)} ({value.ToString("0.##", CultureInfo.InvariantCulture)}% of {DeviceMemory.Format(host)} of physical memory)");
+            return (bytes, $"{DeviceMemory.Format(bytes)}, {value.ToString("0.##", CultureInfo.InvariantCulture)}% of {DeviceMemory.Format(host)} of physical memory,");
         }
         var scale = unit.Length == 0 ? 1 : unit[0] switch { 'B' => 1, 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, _ => 1L << 40 };
         var size = (long)Math.Min(long.MaxValue, value * scale);

@@ -3,19 +3,19 @@ using Hypha.Imaging;
 
 namespace Hypha.Data;
 
-/// <summary>Files recognised as the planes of one z-stack (or frames of one series) given as one file per plane.</summary>
+/// <summary>Files recognised as the planes of one z-stack given as one file per plane.</summary>
 /// <param name="Files">The files, in plane order.</param>
 /// <param name="How">How they were recognised: <c>named</c> (a z/plane index in the names) or <c>similar</c> (a
 /// numbered series whose neighbours are near-identical).</param>
 public sealed record PlaneStack(IReadOnlyList<string> Files, string How)
 {
-    /// <summary>"cell_z00.tif ... cell_z12.tif (13 planes, named)", for messages.</summary>
+    /// <summary>"cell_z00.tif ... cell_z12.tif (13 planes, z index in the names)", for messages.</summary>
     public string Describe() =>
         $"{Path.GetFileName(Files[0])} ... {Path.GetFileName(Files[^1])} ({Files.Count} planes, {(How == PlaneStacks.Named ? "z index in the names" : "numbered, neighbours near-identical")})";
 }
 
 /// <summary>
-/// Recognises z-stacks (and time series) stored as one file per plane, so that the image split keeps a stack's planes
+/// Recognises z-stacks stored as one file per plane (and numbered frames that are near-identical), so that the image split keeps a stack's planes
 /// in one part: neighbouring focal planes are near-duplicates, and one plane in training and its neighbour in the test
 /// part would reward memorization. Two files are planes of one stack when they sit in the same folder, have the same
 /// extension and size, and their names differ only in one run of digits, and either

@@ -51,7 +51,7 @@ public sealed class MemoryBudgetTests : IDisposable
         Assert.Equal(550L * 660 * 4, json.RootElement.GetProperty("normalized_bytes").GetInt64());
 
         var share = Cli.Run("prepare", "--preset", "cpu", "--images", Tiny.Image, "--chunk", "32", "--out", _tmp.Path("p2"));
-        Assert.Matches(@"budget [\d.]+ [KMGT]iB \(50% of [\d.]+ [KMGT]iB of physical memory\)", share.Out);
+        Assert.Matches(@"budget [\d.]+ [KMGT]iB, 50% of [\d.]+ [KMGT]iB of physical memory, \(--memory-budget\)", share.Out);
     }
 
     [Theory]
