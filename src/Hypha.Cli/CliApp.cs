@@ -10,7 +10,7 @@ public static class CliApp
     public static int Run(string[] args)
     {
         // Redirected output (logs, CI) would otherwise be laid out for 80 columns.
-        if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 160;
+        if (Console.IsOutputRedirected && Spectre.Console.AnsiConsole.Profile.Width < 160) Spectre.Console.AnsiConsole.Profile.Width = 160;
         var root = new RootCommand("Hypha: train deep generative models (VAEs) on microscopy images and make synthetic image chunks.")
         {
             PrepareCommand.Create(),
@@ -69,6 +69,12 @@ public static class CliApp
             var by = stoppedBy switch { ExitCode.Terminated => " by SIGTERM", ExitCode.HungUp => " by SIGHUP", _ => "" };
             Console.Error.WriteLine($"interrupted{by}: the last checkpoint is complete; continue with --resume");
             return (int)stoppedBy;
+        }
+        catch (Exception e) when (Torch.AllocationFailure.From(e) is { } oom)
+        {
+            // A failed allocation that the estimates did not foresee: one line, exit 8, no trace.
+            Console.Error.WriteLine($"error: {oom.Message}");
+            return (int)ExitCode.OutOfMemory;
         }
         catch (Exception e) when (e.InnerException is HyphaException h)
         {

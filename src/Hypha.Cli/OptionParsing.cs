@@ -42,6 +42,10 @@ public static class OptionParsing
             case Option<long?> { CustomParser: null } x:
                 x.CustomParser = r => r.Tokens.Count == 0 ? null : Whole(r, x.Name, min, max);
                 break;
+            case Option<long> { CustomParser: null } x:
+                var longDefault = x.DefaultValueFactory;
+                x.CustomParser = r => r.Tokens.Count == 0 ? longDefault?.Invoke(r) ?? 0 : Whole(r, x.Name, min, max);
+                break;
             case Option<double?> { CustomParser: null } x:
                 x.CustomParser = r => r.Tokens.Count == 0 ? null : Real(r, x.Name);
                 break;

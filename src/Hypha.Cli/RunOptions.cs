@@ -28,10 +28,12 @@ public sealed class RunOptions
     public Option<ChannelMode?> Channels { get; } = EnumOption.Create<ChannelMode>("--channels", $"gray: luminance (thesis); rgb: keep colour, the model takes and makes 3 channels. {Defaults(c => c.Data.Channels)}");
     public Option<string> Pages { get; } = new("--pages") { Description = $"Pages or focal planes of multi-page TIFFs: all, or a list such as 0,2,5-7. {Defaults(c => c.Data.Pages)}" };
     public Option<SplitMode?> Split { get; } = EnumOption.Create<SplitMode>("--split", $"auto: images with >= 5 source files, else regions; images: whole files per part; regions: disjoint bands of each image; chunks: random chunks as the thesis (overlapping chunks leak into the test part). {Defaults(c => c.Data.Split)}");
-    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Share for validation (files, image length or chunks, by split). {Defaults(c => c.Data.ValFraction)}" };
+    public Option<double?> ValFraction { get; } = new("--val-fraction") { Description = $"Share for validation (of source files, a plane stack counting as one; of image length; or of chunks, by split). {Defaults(c => c.Data.ValFraction)}" };
     public Option<double?> TestFraction { get; } = new("--test-fraction") { Description = $"Share for test. {Defaults(c => c.Data.TestFraction)}" };
     public Option<int?> ValCount { get; } = new("--val-count") { Description = $"With --split chunks: exact validation chunks (thesis: 1000; 0: use the fraction). {Defaults(c => c.Data.ValCount)}" };
     public Option<int?> TestCount { get; } = new("--test-count") { Description = $"With --split chunks: exact test chunks (thesis: 1000; 0: use the fraction). {Defaults(c => c.Data.TestCount)}" };
+    public Option<bool?> AllowUnevenSplit { get; } = new("--allow-uneven-split") { Description = $"Accept a validation or test part over twice its asked share (small images: each held-out band is at least a chunk wide; few files: each part holds at least one) instead of refusing it. {Defaults(c => c.Data.AllowUnevenSplit)}" };
+    public Option<string> MemoryBudget { get; } = new("--memory-budget") { Description = $"Memory the images may take, checked from their headers before any pixel is read: a share of physical memory (50%), a size (8G, 512M; powers of 1024) or none. {Defaults(c => c.Data.MemoryBudget)}" };
     public Option<BadImagePolicy?> OnBadImage { get; } = EnumOption.Create<BadImagePolicy>("--on-bad-image", $"skip: leave unreadable files out and list them; fail: stop before any work. {Defaults(c => c.Data.OnBadImage)}");
     public Option<string> Model { get; } = new("--model")
     {
@@ -43,7 +45,7 @@ public sealed class RunOptions
     public Option<double?> Lr { get; } = new("--lr") { Description = $"Adam learning rate. {Defaults(c => c.Train.Lr)}" };
     public Option<LrSchedule?> LrSchedule { get; } = EnumOption.Create<LrSchedule>("--lr-schedule", $"constant (thesis) or cosine decay to 0 over the run. {Defaults(c => c.Train.LrSchedule)}");
     public Option<Augment?> Augment { get; } = EnumOption.Create<Augment>("--augment", $"Label-preserving augmentation of training chunks: none; flips (left-right, up-down); dihedral (flips and 90-degree rotations). {Defaults(c => c.Train.Augment)}");
-    public Option<int?> Seed { get; } = new("--seed") { Description = $"Seed for split, data order, initialization and sampling. {Defaults(c => c.Train.Seed)}" };
+    public Option<long?> Seed { get; } = new("--seed") { Description = $"Seed for split, data order, initialization and sampling (any 64-bit integer). {Defaults(c => c.Train.Seed)}" };
     public Option<string> Device { get; } = new("--device") { Description = "auto, cpu, cuda or cuda:N. Default: auto (CUDA when available)." };
     public Option<int?> EpochSize { get; } = new("--epoch-size") { Description = $"Training chunks per epoch (0: all). {Defaults(c => c.Train.EpochSize)}" };
     public Option<int?> Threads { get; } = new("--threads") { Description = $"CPU threads for libtorch (0: all cores). {Defaults(c => c.Train.Threads)}" };
@@ -82,7 +84,7 @@ public sealed class RunOptions
     }
 
     public IEnumerable<Option> All => new Option[] { Preset, Images, Chunk, Stride, MinMean, MaxMean, Normalize, PercentileLow, PercentileHigh, Channels, Pages,
-        Split, ValFraction, TestFraction, ValCount, TestCount, OnBadImage, Model, Epochs, Batch, Lr, LrSchedule, Augment, Seed, Device,
+        Split, ValFraction, TestFraction, ValCount, TestCount, AllowUnevenSplit, MemoryBudget, OnBadImage, Model, Epochs, Batch, Lr, LrSchedule, Augment, Seed, Device,
         EpochSize, Threads, GradClip, MaxBadSteps, CheckpointEvery, Precision, Layout, LogEvery, TimeLimit }.Concat(ModelSettings.Select(m => m.Option));
 
     public void AddTo(Command command)
@@ -98,7 +100,7 @@ public sealed class RunOptions
         var images = p.GetValue(Images);
         d = d with
         {
-            Images = images is { Length: > 0 } ? images : d.Images,
+            Images = images is { Length: > 0 } ? images.Select(DataOptions.Absolute).ToArray() : d.Images, // absolute: config.json works from any folder
             Chunk = p.GetValue(Chunk) ?? d.Chunk,
             Stride = p.GetValue(Stride) ?? d.Stride,
             MinMean = p.GetValue(MinMean) ?? d.MinMean,
@@ -114,6 +116,8 @@ public sealed class RunOptions
             ValCount = p.GetValue(ValCount) ?? d.ValCount,
             TestCount = p.GetValue(TestCount) ?? d.TestCount,
             OnBadImage = p.GetValue(OnBadImage) ?? d.OnBadImage,
+            AllowUnevenSplit = p.GetValue(AllowUnevenSplit) ?? d.AllowUnevenSplit,
+            MemoryBudget = p.GetValue(MemoryBudget) ?? d.MemoryBudget,
         };
         var m = ResolveModel(p, c.Model);
         var t = c.Train with

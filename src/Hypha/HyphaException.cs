@@ -18,6 +18,9 @@ public enum ExitCode
     Diverged = 6,
     /// <summary>The requested device is not available (e.g. <c>cuda</c> without CUDA).</summary>
     DeviceUnavailable = 7,
+    /// <summary>The model or the images would not fit in memory (estimated before anything is allocated), or an
+    /// allocation failed; nothing is left half-made.</summary>
+    OutOfMemory = 8,
     /// <summary>Stopped by SIGHUP (the terminal or SSH session closed) after writing a checkpoint: 128 + 1, as a shell reports it.</summary>
     HungUp = 129,
     /// <summary>Stopped by Ctrl-C after writing a checkpoint.</summary>

@@ -15,7 +15,7 @@ public static class BaselineCommand
         kind.Required = true;
         var count = new Option<int>("--count") { Description = "Images to write (ignored for --kind test, which writes all of half B). Default: 500.", DefaultValueFactory = _ => 500 };
         var outDir = new Option<string>("--out") { Description = "Folder to write into; must be empty unless --overwrite.", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Seed of the picks and transforms, and of the subsets as in hypha evaluate. Default: 0.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the picks and transforms, and of the subsets as in hypha evaluate. Default: 0.", DefaultValueFactory = _ => 0 };
         var format = EnumOption.Create<BaselineFormat>("--format", "png8: 8-bit PNG; tiff16: 16-bit TIFF; tiff32: 32-bit float TIFF (exact values). Default: png8.");
         var trainLimit = new Option<int>("--train-limit") { Description = "Training chunks to pick from: the subset hypha evaluate searches for the same --seed and --train-limit (0: all). Default: 2000.", DefaultValueFactory = _ => 2000 };
         var testLimit = new Option<int>("--test-limit") { Description = "For --kind test: test chunks used, as hypha evaluate --test-limit. Default: 1000.", DefaultValueFactory = _ => 1000 };

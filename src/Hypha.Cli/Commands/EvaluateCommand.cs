@@ -21,7 +21,7 @@ public static class EvaluateCommand
         var normalizeLikeRun = new Option<bool>("--normalize-like-run") { Description = "With --samples FOLDER: normalize each image as the run normalized its images (default: take 8-bit / 255, 16-bit / 65535, float as is)." };
         var onBadImage = EnumOption.Create<BadImagePolicy>("--on-bad-image", "With --samples FOLDER: skip: leave unreadable files out and list them; fail: stop. Default: skip.");
         var iwaeK = new Option<int>("--iwae-k") { Description = "Importance samples per test image for the likelihood bound. Default: 64.", DefaultValueFactory = _ => 64 };
-        var seed = new Option<int>("--seed") { Description = "Seed of subsets, test halves, latent draws and metric internals. Default: 0.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of subsets, test halves, latent draws and metric internals. Default: 0.", DefaultValueFactory = _ => 0 };
         var trainLimit = new Option<int>("--train-limit") { Description = "Training chunks (seeded random subset) searched for each sample's nearest neighbour (0: all). Default: 2000.", DefaultValueFactory = _ => 2000 };
         var testLimit = new Option<int>("--test-limit") { Description = "Test chunks used (seeded random subset; 0: all). Default: 1000.", DefaultValueFactory = _ => 1000 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's." };

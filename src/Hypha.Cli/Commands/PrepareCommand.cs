@@ -48,6 +48,15 @@ public static class PrepareCommand
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"chunks {options.Chunk}x{options.Chunk} at stride {options.Stride}, kept if mean in [[{options.MinMean}, {options.MaxMean}]], " +
                                $"normalize {EnumOption.Spell(options.Normalize)}; split [bold]{EnumOption.Spell(ix.SplitMode)}[/]: {Markup.Escape(ix.SplitReason)}");
+        AnsiConsole.MarkupLine($"memory: the normalized images take {Torch.DeviceMemory.Format(data.NormalizedBytes)}" +
+                               (data.Memory is { } m ? $" (estimated from the headers before reading: {Torch.DeviceMemory.Format(m.Estimate.PeakBytes)} at the peak of reading); budget {Markup.Escape(m.Budget)} (--memory-budget)" : ""));
+        if (ix.Shares is { } shares) AnsiConsole.MarkupLine($"shares: {Markup.Escape(shares.Describe())}");
+        if (ix.Stacks.Count > 0)
+        {
+            AnsiConsole.MarkupLine($"plane stacks: {ix.Stacks.Count} grouped ({ix.Stacks.Sum(s => s.Files.Count)} files), each kept in one part" +
+                                   (ix.SplitMode == SplitMode.Regions ? " (the region split holds out the same band of every plane)" : ""));
+            foreach (var s in ix.Stacks) AnsiConsole.MarkupLine($"  {Markup.Escape(s.Describe())}");
+        }
         if (ix.SplitMode == SplitMode.Chunks)
             AnsiConsole.MarkupLine("[yellow]warning: --split chunks puts overlapping chunks in training and test; test scores will be optimistic[/]");
         foreach (var s in data.Skipped) AnsiConsole.MarkupLine($"[yellow]skipped {Markup.Escape(s.Problem)}[/]");

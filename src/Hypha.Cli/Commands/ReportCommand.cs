@@ -14,7 +14,7 @@ public static class ReportCommand
     {
         var run = new Option<string>("--run") { Description = "A trained run folder (with checkpoints/last.ckpt).", Required = true };
         var outFile = new Option<string>("--out") { Description = "HTML file to write. Default: RUN/report.html." };
-        var seed = new Option<int>("--seed") { Description = "Seed of the sample grid's latents. Default: 0.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the sample grid's latents. Default: 0.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's." };
         var cmd = new Command("report",
             "Write one self-contained HTML page (images embedded, no external files) for a run: configuration, dataset, loss and KL curves, " +

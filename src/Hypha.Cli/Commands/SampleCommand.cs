@@ -15,7 +15,7 @@ public static class SampleCommand
         var run = new Option<string>("--run") { Description = "A trained run folder.", Required = true };
         var count = new Option<int>("--count") { Description = "Number of chunks to write. Default: 64.", DefaultValueFactory = _ => 64 };
         var outDir = new Option<string>("--out") { Description = "Folder to write into; must be empty unless --overwrite.", Required = true };
-        var seed = new Option<int>("--seed") { Description = "Seed of the samples' random draws (latents, noise). Default: 0.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of the samples' random draws (latents, noise). Default: 0.", DefaultValueFactory = _ => 0 };
         var format = EnumOption.Create<ImageFormat>("--format", "png8: 8-bit PNG; tiff16: 16-bit TIFF. Default: png8.");
         var batch = new Option<int>("--batch") { Description = "Images generated at once. Default: 256.", DefaultValueFactory = _ => 256 };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's (auto unless it was trained with another)." };

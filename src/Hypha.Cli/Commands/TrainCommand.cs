@@ -16,7 +16,7 @@ public static class TrainCommand
         var options = new RunOptions();
         var outDir = new Option<string>("--out") { Description = "Parent folder of new runs; each gets a numbered folder named from its config. Default: runs." };
         var runDir = new Option<string>("--run") { Description = "Exact run folder (new, or existing with --resume)." };
-        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint (or from the start when it stopped before one), with its stored configuration (only --epochs, --device, --precision, --layout and --time-limit may change)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --run from its last checkpoint (or from the start when it stopped before one), with its stored configuration (only --epochs, --device, --precision, --layout, --time-limit and --memory-budget may change)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the resolved configuration and exit." };
         var fitPrior = new Option<string>("--fit-prior")
         {
@@ -39,7 +39,7 @@ public static class TrainCommand
             if (p.GetValue(resume))
             {
                 var path = p.GetValue(runDir) ?? throw HyphaException.Config("--resume needs --run DIR");
-                ResumeCheck.RefuseOthers(p, [.. options.All, outDir, fitPrior], options.Epochs, options.Device, options.Precision, options.Layout, options.TimeLimit, fitPrior);
+                ResumeCheck.RefuseOthers(p, [.. options.All, outDir, fitPrior], options.Epochs, options.Device, options.Precision, options.Layout, options.TimeLimit, fitPrior, options.MemoryBudget);
                 run = RunFolder.Open(path);
                 config = run.ReadConfig();
                 config = config with { Train = config.Train with {
@@ -47,7 +47,8 @@ public static class TrainCommand
                     Device = p.GetValue(options.Device) ?? config.Train.Device,
                     Precision = p.GetValue(options.Precision) ?? config.Train.Precision,
                     Layout = p.GetValue(options.Layout) ?? config.Train.Layout,
-                    TimeLimit = p.GetValue(options.TimeLimit) ?? config.Train.TimeLimit } };
+                    TimeLimit = p.GetValue(options.TimeLimit) ?? config.Train.TimeLimit },
+                    Data = config.Data with { MemoryBudget = p.GetValue(options.MemoryBudget) ?? config.Data.MemoryBudget } };
                 config = ThreadCap.Apply(config.Validated());
                 if (prior is not null) RequireLatents(config); // before any work: --fit-prior of a model without latents
                 // Refuse before anything is written: the session rewrites config.json with these settings.
@@ -92,12 +93,22 @@ public static class TrainCommand
     public static int Train(RunFolder run, RunConfig config, bool resume, CancellationToken cancel, PriorFitRequest? prior = null)
     {
         AnsiConsole.MarkupLine($"run folder [bold]{Markup.Escape(run.Root)}[/]");
-        using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"));
+        using var session = TrainingSession.Create(run, config, m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"), resume);
         PrepareCommand.Report(session.Data, config.Data);
         AnsiConsole.MarkupLine($"model {config.Model.Kind} ({Markup.Escape(config.Model.Descriptor.Architecture(config.Model))}, " +
-                               $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters) " +
+                               $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters, " +
+                               $"about {Torch.DeviceMemory.Format(MemoryCheck.Estimate(config).TrainingBytes(config.Train.Batch))} to train) " +
                                $"on {session.Device}; {config.Train.Epochs} epochs, batch {config.Train.Batch}, lr {config.Train.Lr}");
-        var result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
+        TrainResult result;
+        try
+        {
+            result = new TrainingProgressView().Run(progress => session.Train(resume, progress, cancel));
+        }
+        catch (Exception e) when (Torch.AllocationFailure.From(e) is not null && !resume)
+        {
+            run.DeleteIfNoCheckpoint(); // a new run that ran out of memory before its first checkpoint leaves nothing behind
+            throw;
+        }
         var val = string.Join(", ", result.LastValidation.Select(kv => $"{kv.Key} {kv.Value:G5}"));
         AnsiConsole.MarkupLine($"done: {result.EpochsDone} epochs, {result.ImagesSeen:N0} images seen" +
                                (val.Length > 0 ? $"; validation {Markup.Escape(val)}" : "") +

@@ -44,13 +44,30 @@ public sealed record DataOptions
     public int TestCount { get; init; }
     /// <summary>Default <see cref="BadImagePolicy.Skip"/>.</summary>
     public BadImagePolicy OnBadImage { get; init; } = BadImagePolicy.Skip;
+    /// <summary>Accept a validation or test part over twice its asked share (<see cref="Data.SplitPlan.AllowUneven"/>);
+    /// default false.</summary>
+    public bool AllowUnevenSplit { get; init; }
+    /// <summary>Keep the planes of a z-stack given as one file per plane in one part of the image split
+    /// (<see cref="Data.PlaneStacks"/>); default true. Configs of runs made before stacks were recognised (format 2 and
+    /// older) read as false, so those runs keep the split they were trained with.</summary>
+    public bool PlaneStacks { get; init; } = true;
+    /// <summary>Memory the images may take (<see cref="ImageMemoryBudget"/>): a share of physical memory, a size such as
+    /// <c>8G</c>, or <c>none</c>; default <c>50%</c>. Images over it are refused before any pixel is read.</summary>
+    public string MemoryBudget { get; init; } = ImageMemoryBudget.Default;
 
     // Derived views of the fields above: kept out of config.json so each setting is written once.
     [System.Text.Json.Serialization.JsonIgnore]
     public ChunkGeometry Geometry => new(Chunk, Stride);
     [System.Text.Json.Serialization.JsonIgnore]
     public ChunkFilter Filter => new(MinMean, MaxMean);
-    public SplitPlan SplitPlan(int seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed);
+    public SplitPlan SplitPlan(long seed) => new(Split, ValFraction, TestFraction, ValCount, TestCount, seed, AllowUnevenSplit, PlaneStacks);
+
+    /// <summary>The same options with every <see cref="Images"/> entry (folders, files, globs) made absolute against the
+    /// working directory, so that a run folder's config.json reads the same images from any working directory.</summary>
+    public DataOptions WithAbsoluteImages() => this with { Images = Images.Select(Absolute).ToList() };
+
+    /// <summary>An <c>--images</c> entry made absolute against the working directory (blank entries are left for the error they get).</summary>
+    public static string Absolute(string image) => string.IsNullOrWhiteSpace(image) ? image : Path.GetFullPath(image);
 
     /// <summary>Checks everything that can be checked without reading images.</summary>
     public void Validate()
@@ -59,6 +76,7 @@ public sealed record DataOptions
         Filter.Validate();
         SplitPlan(0).Validate();
         PageSelection.Parse(Pages);
+        ImageMemoryBudget.Resolve(MemoryBudget);
         if (Normalize == NormalizeMode.Percentile && !(PercentileLow >= 0 && PercentileLow < PercentileHigh && PercentileHigh <= 100))
             throw HyphaException.Config($"percentiles must satisfy 0 <= low < high <= 100 (got {PercentileLow} and {PercentileHigh})");
     }

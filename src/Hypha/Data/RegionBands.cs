@@ -9,9 +9,16 @@ namespace Hypha.Data;
 internal sealed class RegionBands
 {
     readonly bool _alongX;
-    readonly int _valStart, _testStart;
+    readonly int _valStart, _testStart, _length;
 
-    RegionBands(bool alongX, int valStart, int testStart) => (_alongX, _valStart, _testStart) = (alongX, valStart, testStart);
+    RegionBands(bool alongX, int valStart, int testStart, int length) =>
+        (_alongX, _valStart, _testStart, _length) = (alongX, valStart, testStart, length);
+
+    /// <summary>The validation band's share of the image's longer side.</summary>
+    public double ValidationShare => (double)(_testStart - _valStart) / _length;
+
+    /// <summary>The test band's share of the image's longer side.</summary>
+    public double TestShare => (double)(_length - _testStart) / _length;
 
     public static RegionBands For(NormalizedImage img, int chunk, int stride, SplitPlan plan)
     {
@@ -26,7 +33,7 @@ internal sealed class RegionBands
             throw HyphaException.Input(img.Source,
                 $"{img.Label} ({img.Width}x{img.Height}) is too small for the region split at chunk {chunk}: it needs at least " +
                 $"{test + val + chunk} pixels along its longer side; use a smaller --chunk, --split chunks, or more images with --split images");
-        return new RegionBands(alongX, valStart, testStart);
+        return new RegionBands(alongX, valStart, testStart, length);
     }
 
     /// <summary>The part a chunk at (x, y) lies in, or null when it straddles a band edge.</summary>

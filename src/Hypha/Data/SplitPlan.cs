@@ -7,8 +7,16 @@ namespace Hypha.Data;
 /// <param name="ValCount">With <see cref="SplitMode.Chunks"/>: an exact number of validation chunks instead of the fraction (thesis: 1,000); 0 uses the fraction.</param>
 /// <param name="TestCount">As <paramref name="ValCount"/> for the test part.</param>
 /// <param name="Seed">Seeds the shuffles; the same seed gives the same split.</param>
-public sealed record SplitPlan(SplitMode Mode, double ValFraction, double TestFraction, int ValCount, int TestCount, int Seed)
+/// <param name="AllowUneven">Accept a validation or test part over <see cref="MaxShareRatio"/> times its asked share
+/// (small images, few files); default false: such a split is refused, saying what was asked and obtained.</param>
+/// <param name="PlaneStacks">Recognise plane stacks and keep each in one part of the image split (<see cref="Data.PlaneStacks"/>); default true.</param>
+public sealed record SplitPlan(SplitMode Mode, double ValFraction, double TestFraction, int ValCount, int TestCount, long Seed, bool AllowUneven = false,
+    bool PlaneStacks = true)
 {
+    /// <summary>A held-out part may hold up to this many times its asked share (in the split's unit) before the split
+    /// is refused: 2.</summary>
+    public const double MaxShareRatio = 2;
+
     /// <summary>The image split needs this many source files so each part gets at least one and training keeps most.</summary>
     public const int MinFilesForImageSplit = 5;
 
@@ -19,13 +27,17 @@ public sealed record SplitPlan(SplitMode Mode, double ValFraction, double TestFr
         if (ValCount < 0 || TestCount < 0) throw HyphaException.Config("validation and test counts cannot be negative");
     }
 
-    /// <summary>The mode actually used for <paramref name="files"/> source files, and why.</summary>
-    public (SplitMode Mode, string Reason) Resolve(int files) => Mode switch
+    /// <summary>The mode actually used for <paramref name="files"/> source files, and why; <paramref name="units"/> is
+    /// what the image split divides (files, each plane stack counting as one: <see cref="PlaneStacks"/>), default the files.</summary>
+    public (SplitMode Mode, string Reason) Resolve(int files, int units = -1)
     {
-        SplitMode.Auto when files >= MinFilesForImageSplit =>
-            (SplitMode.Images, $"{files} source files (>= {MinFilesForImageSplit}): whole files per part"),
-        SplitMode.Auto =>
-            (SplitMode.Regions, $"only {files} source file(s) (< {MinFilesForImageSplit}): disjoint bands of each image per part"),
-        _ => (Mode, "chosen with --split"),
-    };
+        if (units < 0) units = files;
+        var what = units == files ? $"{files} source file{(files == 1 ? "" : "s")}" : $"{files} source files in {units} unit{(units == 1 ? "" : "s")} (plane stacks count as one)";
+        return Mode switch
+        {
+            SplitMode.Auto when units >= MinFilesForImageSplit => (SplitMode.Images, $"{what} (>= {MinFilesForImageSplit}): whole files per part"),
+            SplitMode.Auto => (SplitMode.Regions, $"only {what} (< {MinFilesForImageSplit}): disjoint bands of each image per part"),
+            _ => (Mode, "chosen with --split"),
+        };
+    }
 }

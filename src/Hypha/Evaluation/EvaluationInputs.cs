@@ -41,13 +41,13 @@ public sealed class EvaluationInputs : IDisposable
     public IGenerativeModel? Model { get; init; }
 
     /// <summary>Seed of every random choice a metric makes (patches, directions, subsets, pairs, latent draws). Default 0.</summary>
-    public int Seed { get; init; }
+    public long Seed { get; init; }
 
     /// <summary>
     /// Splits <paramref name="test"/> into two disjoint halves by a permutation drawn from <paramref name="seed"/>
     /// (A gets the extra chunk when the count is odd). The halves are owned by the returned object.
     /// </summary>
-    public static EvaluationInputs FromTestSplit(Tensor train, Tensor test, int seed = 0, Tensor? samples = null,
+    public static EvaluationInputs FromTestSplit(Tensor train, Tensor test, long seed = 0, Tensor? samples = null,
         Tensor? originals = null, Tensor? reconstructions = null, IGenerativeModel? model = null)
     {
         var n = test.shape[0];

@@ -8,7 +8,7 @@ namespace Hypha.Evaluation;
 /// <param name="Skipped">Metrics that were asked for but not computed, with the reason.</param>
 public sealed record EvaluationRecord(
     DateTimeOffset Timestamp,
-    int Seed,
+    long Seed,
     IReadOnlyDictionary<string, string> Context,
     IReadOnlyList<MetricResult> Metrics,
     IReadOnlyDictionary<string, string> Skipped);

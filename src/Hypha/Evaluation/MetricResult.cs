@@ -26,7 +26,7 @@ public sealed record MetricResult(
     IReadOnlyDictionary<string, double> FloorValues,
     IReadOnlyDictionary<string, int> Counts,
     IReadOnlyDictionary<string, double> Parameters,
-    int Seed,
+    long Seed,
     string? FeatureSpace = null,
     IReadOnlyList<NearestPair>? ClosestPairs = null);
 

@@ -177,7 +177,7 @@ public static class RunEvaluation
     }
 
     /// <summary>At most <paramref name="limit"/> (0: all) of <paramref name="chunks"/>, a seeded random subset kept in index order.</summary>
-    public static List<ChunkRef> Subset(IReadOnlyList<ChunkRef> chunks, int limit, int seed, long salt)
+    public static List<ChunkRef> Subset(IReadOnlyList<ChunkRef> chunks, int limit, long seed, long salt)
     {
         if (limit <= 0 || limit >= chunks.Count) return chunks.ToList();
         using var gen = Seeds.Generator(seed, salt);

@@ -16,7 +16,7 @@ public sealed record RunEvaluationOptions
     public int IwaeK { get; init; } = 64;
 
     /// <summary>Seed of every random choice: subsets, test halves, latent draws, metric internals (default 0).</summary>
-    public int Seed { get; init; }
+    public long Seed { get; init; }
 
     /// <summary>Training chunks, a seeded random subset, searched for each sample's nearest neighbour (default 2,000; 0: all).</summary>
     public int TrainLimit { get; init; } = 2000;

@@ -17,15 +17,15 @@ public sealed class RunData : IDisposable
     public static RunData Open(RunFolder run, Action<string>? log = null)
     {
         var config = run.ReadConfig();
-        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        var data = run.ReadData(config, log);
         return new RunData { Run = run, Config = config, Data = data, Bank = new ChunkBank(data, CPU) };
     }
 
     /// <summary>The training chunks <c>hypha evaluate</c> uses for <paramref name="trainLimit"/> and <paramref name="seed"/> (same subset as <see cref="RunEvaluation"/>).</summary>
-    public List<ChunkRef> TrainSubset(int trainLimit, int seed) => RunEvaluation.Subset(Data.Index.Train, trainLimit, seed, 0x7A1);
+    public List<ChunkRef> TrainSubset(int trainLimit, long seed) => RunEvaluation.Subset(Data.Index.Train, trainLimit, seed, 0x7A1);
 
     /// <summary>The test chunks <c>hypha evaluate</c> uses for <paramref name="testLimit"/> and <paramref name="seed"/> (same subset as <see cref="RunEvaluation"/>).</summary>
-    public List<ChunkRef> TestSubset(int testLimit, int seed) => RunEvaluation.Subset(Data.Index.Test, testLimit, seed, 0x7E5);
+    public List<ChunkRef> TestSubset(int testLimit, long seed) => RunEvaluation.Subset(Data.Index.Test, testLimit, seed, 0x7E5);
 
     /// <summary>Chunks cut at the chunk size as CPU float32 [N, C, S, S].</summary>
     public Tensor Cut(IReadOnlyList<ChunkRef> chunks, int batch = 128)

@@ -6,7 +6,7 @@ namespace Hypha.Evaluation;
 public static class Seeds
 {
     /// <summary>A CPU generator seeded from <paramref name="seed"/> and a per-use <paramref name="salt"/>.</summary>
-    public static Generator Generator(int seed, long salt)
+    public static Generator Generator(long seed, long salt)
     {
         unchecked
         {

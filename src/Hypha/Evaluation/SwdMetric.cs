@@ -45,7 +45,7 @@ public sealed class SwdMetric : IMetric
     }
 
     /// <summary>SWD x 1e3 per level between image sets a and b (both [N, C, H, W]).</summary>
-    public double[] PerLevel(Tensor a, Tensor b, int seed)
+    public double[] PerLevel(Tensor a, Tensor b, long seed)
     {
         using var scope = NewDisposeScope();
         var levels = LevelSides((int)Math.Min(a.shape[2], a.shape[3])).Count;

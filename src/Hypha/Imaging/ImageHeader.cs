@@ -7,11 +7,20 @@ namespace Hypha.Imaging;
 /// <summary>Container formats Hypha reads, recognized by their magic number (not by the file name).</summary>
 public enum ImageContainer { Png, Jpeg, Tiff }
 
+/// <summary>One page's size and samples as its header states them.</summary>
+/// <param name="Samples">Samples per pixel on disk: 1 gray, 2 gray + alpha, 3 RGB (and palette, which is read as RGB), 4 RGBA or CMYK.</param>
+/// <param name="BitsPerSample">Bits per sample on disk (1 to 64).</param>
+public sealed record PageShape(long Width, long Height, int Samples, int BitsPerSample)
+{
+    public long Pixels => Width * Height;
+}
+
 /// <summary>What the file's structure says before any pixel is decoded.</summary>
 /// <param name="Pages">Pages (TIFF directories); 1 for PNG and JPEG.</param>
 /// <param name="Width">Width of the largest page, from its header.</param>
 /// <param name="Height">Height of the largest page, from its header.</param>
-public sealed record ImageHeaderInfo(ImageContainer Container, int Pages, long Width, long Height);
+/// <param name="Shapes">Every page's size and samples, in page order (what <see cref="ImageMemory"/> estimates from).</param>
+public sealed record ImageHeaderInfo(ImageContainer Container, int Pages, long Width, long Height, IReadOnlyList<PageShape> Shapes);
 
 /// <summary>
 /// Checks a file's structure without decoding pixels, so that problems OpenCV would hide or report badly get a clear
@@ -93,6 +102,7 @@ public static class ImageHeader
         long length = fs.Length, pos = 8;
         var buf = new byte[8];
         long w = -1, h = -1;
+        int samples = 1, bits = 8;
         while (true)
         {
             if (pos + 8 > length) throw Truncated(path, "PNG", $"the next chunk header was expected at byte {pos:N0}", length);
@@ -110,8 +120,15 @@ public static class ImageHeader
                 fs.ReadExactly(buf);
                 (w, h) = (BinaryPrimitives.ReadUInt32BigEndian(buf), BinaryPrimitives.ReadUInt32BigEndian(buf.AsSpan(4)));
                 CheckSize(path, "the PNG", w, h);
+                if (len >= 10)
+                {
+                    // Bit depth and colour type: 0 gray, 2 RGB, 3 palette (read as RGB), 4 gray + alpha, 6 RGBA.
+                    bits = fs.ReadByte();
+                    samples = fs.ReadByte() switch { 2 or 3 => 3, 4 => 2, 6 => 4, _ => 1 };
+                    if (bits < 8) bits = 8; // OpenCV widens 1-, 2- and 4-bit samples to bytes
+                }
             }
-            if (type == "IEND") return new ImageHeaderInfo(ImageContainer.Png, 1, w, h);
+            if (type == "IEND") return new ImageHeaderInfo(ImageContainer.Png, 1, w, h, [new PageShape(w, h, samples, bits)]);
             pos = end;
         }
     }
@@ -124,6 +141,7 @@ public static class ImageHeader
         using var s = new BufferedStream(fs, 1 << 16);
         s.Position = 2;
         long w = -1, h = -1;
+        int components = 3;
         int ReadByte(string where)
         {
             var b = s.ReadByte();
@@ -157,7 +175,7 @@ public static class ImageHeader
             if (marker == 0xD9)
             {
                 if (w < 0) throw HyphaException.Input(path, "the JPEG is corrupt: it ends before any frame header (SOF) gives its size");
-                return new ImageHeaderInfo(ImageContainer.Jpeg, 1, w, h);
+                return new ImageHeaderInfo(ImageContainer.Jpeg, 1, w, h, [new PageShape(w, h, components == 1 ? 1 : 3, 8)]);
             }
             if (marker is >= 0xD0 and <= 0xD7 or 0x01) continue;
             var segAt = s.Position - 2;
@@ -169,6 +187,7 @@ public static class ImageHeader
                 ReadByte("");
                 h = (ReadByte("") << 8) | ReadByte("");
                 w = (ReadByte("") << 8) | ReadByte("");
+                components = ReadByte("");
                 CheckSize(path, "the JPEG", w, h);
                 s.Position = segAt + 2 + len;
             }
@@ -209,6 +228,7 @@ public static class ImageHeader
         }
         int pages = 0;
         long maxW = 0, maxH = 0;
+        var shapes = new List<PageShape>();
         do
         {
             var page = $"page {pages}";
@@ -229,12 +249,15 @@ public static class ImageHeader
                     if (offsets[i] + counts[i] > length)
                         throw Truncated(path, "TIFF", $"{page}'s pixel data ({(tiled ? "tile" : "strip")} {i}) runs past the end, to byte {offsets[i] + counts[i]:N0}", length);
             (maxW, maxH) = w * h > maxW * maxH ? (w, h) : (maxW, maxH);
+            var spp = (int)(Field(tif, TiffTag.SAMPLESPERPIXEL) ?? 1);
+            if (Field(tif, TiffTag.PHOTOMETRIC) == (long)Photometric.PALETTE) spp = 3; // read through its colour map as RGB
+            shapes.Add(new PageShape(w, h, Math.Max(1, spp), (int)Math.Max(8, bits)));
             pages++;
             errors.Clear();
         } while (tif.ReadDirectory());
         if (errors.Any)
             throw HyphaException.Input(path, $"the TIFF is truncated or corrupt: the directory of page {pages} cannot be read ({errors.Text("", path)}); only {pages} page(s) are whole");
-        return new ImageHeaderInfo(ImageContainer.Tiff, pages, maxW, maxH);
+        return new ImageHeaderInfo(ImageContainer.Tiff, pages, maxW, maxH, shapes);
     }
 
     static HyphaException Missing(string path, string page, string tag) =>

@@ -22,7 +22,8 @@ public static class ImageReader
     }
 
     /// <summary>Reads every selected page of <paramref name="path"/>. Throws <see cref="HyphaException"/> naming the file and the problem.</summary>
-    public static IReadOnlyList<RawImage> Read(string path, PageSelection? pages = null)
+    /// <param name="header">The file's <see cref="ImageHeader.Inspect(string)"/>, when the caller has it already (default: inspected here).</param>
+    public static IReadOnlyList<RawImage> Read(string path, PageSelection? pages = null, ImageHeaderInfo? header = null)
     {
         pages ??= PageSelection.All;
         var info = new FileInfo(path);
@@ -31,7 +32,7 @@ public static class ImageReader
 
         // Structure and header size first (by content, not by file name): truncation, missing tags and huge headers
         // get a precise message here, before OpenCV allocates anything.
-        var header = ImageHeader.Inspect(path);
+        header ??= ImageHeader.Inspect(path);
         var format = header.Container.ToString().ToUpperInvariant();
         Mat[] mats;
         try

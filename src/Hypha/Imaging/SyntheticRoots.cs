@@ -13,13 +13,13 @@ public static class SyntheticRoots
     /// <summary>Writes <paramref name="count"/> PNGs named <c>SYNTHETIC-example-roots-N.png</c> and returns their paths.</summary>
     /// <param name="width">Image width; default 1024.</param>
     /// <param name="height">Image height; default 768.</param>
-    public static IReadOnlyList<string> Write(string folder, int count = 3, int seed = 0, int width = 1024, int height = 768)
+    public static IReadOnlyList<string> Write(string folder, int count = 3, long seed = 0, int width = 1024, int height = 768)
     {
         Directory.CreateDirectory(folder);
         var paths = new List<string>();
         for (var i = 0; i < count; i++)
         {
-            using var img = Draw(seed * 101 + i, width, height);
+            using var img = Draw(unchecked(SeedFold.ToInt32(seed) * 101 + i), width, height);
             var path = Path.Combine(folder, $"SYNTHETIC-example-roots-{i}.png");
             Cv2.ImWrite(path, img);
             paths.Add(path);

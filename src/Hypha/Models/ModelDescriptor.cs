@@ -72,6 +72,11 @@ public abstract class ModelDescriptor
     /// error that says which sizes it can take.</summary>
     public abstract void ValidateShape(ModelOptions options, int channels, int resolution);
 
+    /// <summary>The memory a model of these options needs (parameters exactly; training activations per image as an
+    /// estimate), computed from the options without building anything, so that a model that cannot fit on the device
+    /// is refused before libtorch allocates it (<see cref="Training.MemoryCheck"/>). Every family provides one.</summary>
+    public abstract ModelMemory EstimateMemory(ModelOptions options, int channels, int resolution);
+
     /// <summary>The settings a checkpoint's weights depend on, as text (two options records with the same text load
     /// each other's weights); also in error messages. Default: every setting.</summary>
     public virtual string Architecture(ModelOptions options) => Runs.ConfigJson.SerializeModel(options);
@@ -126,6 +131,9 @@ public abstract class ModelDescriptor<TOptions> : ModelDescriptor where TOptions
     public sealed override void ValidateShape(ModelOptions options, int channels, int resolution) =>
         ValidateShape(Cast(options), channels, resolution);
 
+    public sealed override ModelMemory EstimateMemory(ModelOptions options, int channels, int resolution) =>
+        EstimateMemory(Cast(options), channels, resolution);
+
     public sealed override string FolderTag(ModelOptions options) => FolderTag(Cast(options));
 
     public sealed override int? EpochsFor(ModelOptions options, int chunk) => EpochsFor(Cast(options), chunk);
@@ -135,6 +143,9 @@ public abstract class ModelDescriptor<TOptions> : ModelDescriptor where TOptions
 
     /// <inheritdoc cref="ModelDescriptor.ValidateShape"/>
     protected abstract void ValidateShape(TOptions options, int channels, int resolution);
+
+    /// <inheritdoc cref="ModelDescriptor.EstimateMemory"/>
+    protected abstract ModelMemory EstimateMemory(TOptions options, int channels, int resolution);
 
     /// <inheritdoc cref="ModelDescriptor.FolderTag"/>
     protected virtual string FolderTag(TOptions options) => "";

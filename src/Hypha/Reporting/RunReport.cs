@@ -33,7 +33,7 @@ public static class RunReport
     /// trajectory (default the model's own; a VAE's fitted prior by name, <see cref="Sampling.Priors.FittedPriors.Resolve"/>),
     /// and for a VAE picks the latest evaluation made with the same latent sampler.
     /// </summary>
-    public static ReportContent Collect(RunFolder run, string? device = null, int seed = 0, Action<string>? log = null, SamplerSettings? sampler = null)
+    public static ReportContent Collect(RunFolder run, string? device = null, long seed = 0, Action<string>? log = null, SamplerSettings? sampler = null)
     {
         RunEvaluation.RequireCheckpoint(run);
         sampler ??= new SamplerSettings();
@@ -136,7 +136,7 @@ public static class RunReport
     }
 
     /// <summary>Collects and writes the page to <paramref name="outPath"/> (default RUN/report.html); returns the path written.</summary>
-    public static string Write(RunFolder run, string? outPath = null, string? device = null, int seed = 0, Action<string>? log = null,
+    public static string Write(RunFolder run, string? outPath = null, string? device = null, long seed = 0, Action<string>? log = null,
         SamplerSettings? sampler = null)
     {
         var content = Collect(run, device, seed, log, sampler);

@@ -35,6 +35,7 @@ public static class ConfigJson
                 throw new HyphaException(ExitCode.BadCheckpoint,
                     $"the configuration has format {format}, newer than this Hypha understands ({RunConfig.CurrentFormat}); update Hypha", path);
             if (format < 2) Migrate1To2(node);
+            if (format < 3) Migrate2To3(node);
             config = node.Deserialize<RunConfig>(Options);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
@@ -61,6 +62,14 @@ public static class ConfigJson
             train.Remove(key);
             model[key] = value.DeepClone();
         }
+    }
+
+    /// <summary>Format 2 and older: their runs were split before plane stacks were recognised; reading them with
+    /// stacks on would give another split than the one they were trained with.</summary>
+    static void Migrate2To3(JsonObject root)
+    {
+        root["format"] = 3;
+        if (root["data"] is JsonObject data && data["plane_stacks"] is null) data["plane_stacks"] = false;
     }
 
     /// <summary>Reads and writes <see cref="ModelOptions"/> by its <c>kind</c>.</summary>

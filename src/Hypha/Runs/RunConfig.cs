@@ -10,9 +10,10 @@ public sealed record RunConfig
 {
     /// <summary>Version of this file's layout; a newer one than <see cref="CurrentFormat"/> is refused.</summary>
     public int Format { get; init; } = CurrentFormat;
-    /// <summary>2: model settings (beta, KL warm-up included) under <c>model</c>, by family; 1: the VAE's beta and KL
-    /// warm-up under <c>train</c> (read and converted).</summary>
-    public const int CurrentFormat = 2;
+    /// <summary>3: <c>data.plane_stacks</c> (read as false from older files, whose runs were split without it); 2: model
+    /// settings (beta, KL warm-up included) under <c>model</c>, by family; 1: the VAE's beta and KL warm-up under
+    /// <c>train</c> (read and converted).</summary>
+    public const int CurrentFormat = 3;
 
     /// <summary>The preset the run started from (see <see cref="Presets"/>).</summary>
     public string Preset { get; init; } = "thesis";

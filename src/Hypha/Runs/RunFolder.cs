@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace Hypha.Runs;
 
 /// <summary>
-/// The layout of a run folder. Everything a later verb needs is inside it: config.json, dataset.json,
+/// The layout of a run folder. Everything a later verb needs is inside it: config.json, dataset.json, inputs.json,
 /// checkpoints/last.ckpt, metrics.csv, events/ (TensorBoard), plots/ and grids/.
 /// </summary>
 public sealed partial class RunFolder
@@ -14,6 +14,8 @@ public sealed partial class RunFolder
 
     public string ConfigPath => Path.Combine(Root, "config.json");
     public string DatasetPath => Path.Combine(Root, "dataset.json");
+    /// <summary>What the run trained on (<see cref="InputManifest"/>).</summary>
+    public string InputsPath => Path.Combine(Root, "inputs.json");
     public string CheckpointDir => Path.Combine(Root, "checkpoints");
     public string LastCheckpoint => Path.Combine(CheckpointDir, "last.ckpt");
     public string MetricsCsv => Path.Combine(Root, "metrics.csv");
@@ -70,6 +72,42 @@ public sealed partial class RunFolder
                 Directory.Delete(Root, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Deletes the folder if this process created it and no checkpoint was written into it yet (a new run that
+    /// failed, for example on an allocation, before its first checkpoint: nothing in it is worth keeping).</summary>
+    public void DeleteIfNoCheckpoint()
+    {
+        try
+        {
+            if (CreatedRoot && Directory.Exists(Root) &&
+                !(Directory.Exists(CheckpointDir) && Directory.EnumerateFiles(CheckpointDir, "*.ckpt").Any()))
+                Directory.Delete(Root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Refuses (exit 3, listing added, removed and changed files) when <paramref name="images"/> no longer lists
+    /// what inputs.json recorded; a run without inputs.json (made by an earlier Hypha) is not checked, and
+    /// <paramref name="log"/> says so.</summary>
+    public void VerifyInputs(IEnumerable<string> images, Action<string>? log = null)
+    {
+        var manifest = InputManifest.Read(InputsPath);
+        if (manifest is null)
+        {
+            log?.Invoke($"{Root} has no inputs.json (an earlier Hypha made it): its images are not checked against what it was trained on");
+            return;
+        }
+        manifest.Verify(images, Root);
+    }
+
+    /// <summary>The run's images read again as it was trained on them (<paramref name="config"/> is its stored one):
+    /// refused when they changed (<see cref="VerifyInputs"/>), and the split taken as it was made (a split accepted at
+    /// training is not refused for its shares now).</summary>
+    public Data.PreparedData ReadData(RunConfig config, Action<string>? log = null)
+    {
+        VerifyInputs(config.Data.Images, log);
+        return Data.DatasetBuilder.Build(config.Data with { AllowUnevenSplit = true }, config.Train.Seed, log);
     }
 
     public RunConfig ReadConfig() => ConfigJson.Deserialize(File.ReadAllText(ConfigPath), ConfigPath);

@@ -62,7 +62,7 @@ public static class BaselineWriter
     /// as baseline_000000.EXT... into <paramref name="outDir"/>. Seeded by <paramref name="seed"/>; a non-empty folder
     /// is refused unless <paramref name="overwrite"/>, which first deletes the baseline_* images already there (other files stay). Returns the files written.
     /// </summary>
-    public static IReadOnlyList<string> Write(RunFolder run, BaselineKind kind, int count, string outDir, int seed = 0,
+    public static IReadOnlyList<string> Write(RunFolder run, BaselineKind kind, int count, string outDir, long seed = 0,
         BaselineFormat format = BaselineFormat.Png8, int trainLimit = 2000, int testLimit = 1000, bool overwrite = false,
         Action<string>? log = null)
     {

@@ -22,7 +22,7 @@ public static class SampleWriter
         if (batch < 1) throw HyphaException.Config($"--batch must be at least 1 (got {batch})");
         settings ??= new SamplerSettings();
         using var output = OutputFolder.Begin(outDir, overwrite);
-        var written = new List<string>(count);
+        var written = new List<string>(Math.Min(count, 1 << 16)); // not count: a huge --count must fail in the model, not here
         Tensor? gridImages = null;
         for (var i = 0; i < count; i += batch)
         {

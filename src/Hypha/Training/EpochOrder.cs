@@ -8,11 +8,11 @@ public static class EpochOrder
 {
     /// <param name="count">Training chunks.</param>
     /// <param name="epochSize">Chunks per epoch, 0 for all.</param>
-    public static int[] For(int count, int epochSize, int seed, int epoch)
+    public static int[] For(int count, int epochSize, long seed, int epoch)
     {
         var order = Enumerable.Range(0, count).ToArray();
         // Not HashCode.Combine: it is randomized per process.
-        new Random(unchecked(seed * 1_000_003 + epoch * 7919 + 17)).Shuffle(order);
+        new Random(unchecked(SeedFold.ToInt32(seed) * 1_000_003 + epoch * 7919 + 17)).Shuffle(order);
         return epochSize > 0 && epochSize < count ? order[..epochSize] : order;
     }
 

@@ -52,8 +52,8 @@ public sealed record TrainOptions
         ? Lr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, (double)imagesSeen / totalImages)))
         : Lr;
 
-    /// <summary>Seeds the split, the data order, initialization and sampling; default 0.</summary>
-    public int Seed { get; init; }
+    /// <summary>Seeds the split, the data order, initialization and sampling; any 64-bit integer, default 0.</summary>
+    public long Seed { get; init; }
     /// <summary>auto (CUDA if available), cpu, cuda or cuda:N; default auto.</summary>
     public string Device { get; init; } = "auto";
     /// <summary>Chunks per epoch, drawn without replacement from the training part; 0 (default) uses all of them.</summary>

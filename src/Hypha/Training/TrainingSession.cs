@@ -36,30 +36,37 @@ public sealed class TrainingSession : IDisposable
 
     public TrainingContext Context => new(Run, Config, Model, Bank, Data.Index, Device);
 
-    /// <summary>Reads the images and builds the model for <paramref name="config"/> in <paramref name="run"/>, writing config.json and dataset.json.
-    /// On resume, the stored config is used and must describe the same data.</summary>
-    public static TrainingSession Create(RunFolder run, RunConfig config, Action<string>? log = null)
+    /// <summary>Reads the images and builds the model for <paramref name="config"/> in <paramref name="run"/>, writing config.json
+    /// (images as absolute paths), dataset.json and, for a new run, inputs.json (<see cref="InputManifest"/>).
+    /// With <paramref name="resume"/> (default false) the config is the run's stored one, and its images must be what
+    /// inputs.json recorded: otherwise the differences are listed and nothing is written.</summary>
+    public static TrainingSession Create(RunFolder run, RunConfig config, Action<string>? log = null, bool resume = false)
     {
         try
         {
-            return CreateCore(run, config, log);
+            return CreateCore(run, config, log, resume);
         }
-        catch
+        catch (Exception e)
         {
-            // Bad images, no usable chunks, no CUDA...: leave no empty run folder behind (a resumed run has files and is kept).
-            run.DeleteIfEmpty();
+            // Bad images, no usable chunks, no CUDA...: leave no empty run folder behind (a resumed run has files and is kept);
+            // an allocation failure after config.json was written leaves no half-made run either.
+            if (AllocationFailure.From(e) is not null) run.DeleteIfNoCheckpoint();
+            else run.DeleteIfEmpty();
             throw;
         }
     }
 
-    static TrainingSession CreateCore(RunFolder run, RunConfig config, Action<string>? log)
+    static TrainingSession CreateCore(RunFolder run, RunConfig config, Action<string>? log, bool resume)
     {
         config.Validated();
+        if (!resume) config = config with { Data = config.Data.WithAbsoluteImages() };
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var device = DeviceSelector.Resolve(config.Train.Device);
-        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        MemoryCheck.EnsureTrainingFits(config, device); // before reading images or building anything
+        var data = resume ? run.ReadData(config, log) : DatasetBuilder.Build(config.Data, config.Train.Seed, log);
         run.WriteConfig(config);
         DatasetSummary.From(data).Write(run.DatasetPath);
+        if (!resume || !File.Exists(run.InputsPath)) InputManifest.Of(data.Inputs).Write(run.InputsPath);
         return new TrainingSession(run, config, data, device);
     }
 
@@ -70,7 +77,8 @@ public sealed class TrainingSession : IDisposable
         if (device is not null) config = config with { Train = config.Train with { Device = device } };
         if (config.Train.Threads > 0) set_num_threads(config.Train.Threads);
         var resolved = DeviceSelector.Resolve(config.Train.Device);
-        var data = DatasetBuilder.Build(config.Data, config.Train.Seed, log);
+        MemoryCheck.EnsureModelFits(config, resolved);
+        var data = run.ReadData(config, log);
         var session = new TrainingSession(run, config, data, resolved);
         Checkpoint.Load(run.LastCheckpoint, session.Model, config.Model, data.Channels, data.ChunkSize, optimizer: null);
         session.Model.Module.eval();
@@ -84,6 +92,7 @@ public sealed class TrainingSession : IDisposable
     {
         var config = run.ReadConfig();
         var resolved = DeviceSelector.Resolve(device ?? config.Train.Device);
+        MemoryCheck.EnsureModelFits(config, resolved);
         var channels = Imaging.ChannelModeExtensions.Count(config.Data.Channels);
         var model = config.Model.Descriptor.Create(config.Model, channels, config.Data.Chunk);
         try

@@ -44,10 +44,18 @@ public static class Cli
     {
         lock (Gate)
         {
-            var (oldOut, oldErr) = (Console.Out, Console.Error);
+            var (oldOut, oldErr, oldAnsi) = (Console.Out, Console.Error, Spectre.Console.AnsiConsole.Console);
             var (o, e) = (new StringWriter(), new StringWriter());
             Console.SetOut(o);
             Console.SetError(e);
+            // Spectre's console holds the writer it was made with: point it at the capture too, plain and wide (no wrapping).
+            var ansi = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+            {
+                Ansi = Spectre.Console.AnsiSupport.No, ColorSystem = Spectre.Console.ColorSystemSupport.NoColors,
+                Out = new Spectre.Console.AnsiConsoleOutput(o), Interactive = Spectre.Console.InteractionSupport.No,
+            });
+            ansi.Profile.Width = 1000;
+            Spectre.Console.AnsiConsole.Console = ansi;
             try
             {
                 var code = Hypha.Cli.CliApp.Run(args);
@@ -57,6 +65,7 @@ public static class Cli
             {
                 Console.SetOut(oldOut);
                 Console.SetError(oldErr);
+                Spectre.Console.AnsiConsole.Console = oldAnsi;
             }
         }
     }
@@ -78,6 +87,23 @@ public static class Cli
             }
         }
         throw new FileNotFoundException("hypha.dll not found beside the tests or under src/Hypha.Cli/bin");
+    }
+
+    /// <summary><c>dotnet hypha.dll args</c> as a child process in working directory <paramref name="cwd"/>, to its end (at most 3 minutes).</summary>
+    public static CliResult RunIn(string cwd, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var err = p.StandardError.ReadToEnd();
+        if (!p.WaitForExit(180_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"hypha did not exit within 3 minutes:\n{err}");
+        }
+        return new CliResult(p.ExitCode, output.Result, err);
     }
 
     /// <summary>Starts <c>dotnet hypha.dll args</c> with output captured line by line.</summary>

@@ -46,7 +46,7 @@ public sealed class PropertyTests
             .Select((size, stride, a, b, mode, seed, val, test) => (
                 new ChunkGeometry(size, Math.Min(stride, size)),
                 new ChunkFilter(Math.Min(a, b) * 0.5, Math.Max(a, b) * 0.5 + 0.5),
-                new SplitPlan(mode switch { 0 => SplitMode.Images, 1 => SplitMode.Regions, _ => SplitMode.Chunks }, val, test, 0, 0, seed)));
+                new SplitPlan(mode switch { 0 => SplitMode.Images, 1 => SplitMode.Regions, _ => SplitMode.Chunks }, val, test, 0, 0, seed, AllowUneven: true)));
 
     static double Mean(NormalizedImage img, ChunkRef c, int size)
     {

@@ -85,6 +85,8 @@ public sealed class PixelGaussianDescriptor : ModelDescriptor<PixelGaussianOptio
         if (resolution > 128) throw HyphaException.Config($"chunk size {resolution} is too large for pixel_gaussian: at most 128");
     }
     protected override string FolderTag(PixelGaussianOptions o) => "pg";
+    protected override ModelMemory EstimateMemory(PixelGaussianOptions o, int channels, int resolution) =>
+        new MemoryTally().Weights(2.0 * channels * resolution * resolution).Activation(4 * channels, resolution).Result(); // a mean and a log-std per pixel; z, its square, the NLL terms
 }
 
 [Collection(ConsoleCollection.Name)]

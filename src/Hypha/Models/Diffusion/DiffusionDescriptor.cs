@@ -41,6 +41,8 @@ public sealed class DiffusionDescriptor : ModelDescriptor<DiffusionOptions>
 
     protected override void ValidateShape(DiffusionOptions o, int channels, int resolution) => o.Net(channels, resolution).Validate();
 
+    protected override ModelMemory EstimateMemory(DiffusionOptions o, int channels, int resolution) => UNetMemory.Estimate(o.Net(channels, resolution));
+
     public override string Architecture(ModelOptions options) =>
         options is DiffusionOptions o
             ? $"width {o.Width}, channel mult {string.Join(",", o.ChannelMult)}, res blocks {o.ResBlocks}, attention {string.Join(",", o.AttentionResolutions)}, " +

@@ -53,6 +53,9 @@ public sealed class ProgressiveVaeDescriptor : ModelDescriptor<ProVaeOptions>
     protected override void ValidateShape(ProVaeOptions o, int channels, int resolution) =>
         new ProgressiveVaeOptions(channels, resolution, o.Width, o.Latent, o.Progressive).Validate();
 
+    protected override ModelMemory EstimateMemory(ProVaeOptions o, int channels, int resolution) =>
+        ProgressiveVaeMemory.Estimate(new ProgressiveVaeOptions(channels, resolution, o.Width, o.Latent, o.Progressive));
+
     public override string Architecture(ModelOptions options) =>
         options is ProVaeOptions o ? $"width {o.Width}, latent {o.Latent}, start {o.Progressive.StartResolution}, " +
                                      $"{(o.Progressive.PixelNorm ? "pixel norm" : "batch norm")}, equalized lr {o.Progressive.EqualizedLr}, minibatch std {o.Progressive.MinibatchStd}"

@@ -74,6 +74,9 @@ public sealed class ResNetVaeDescriptor : ModelDescriptor<VaeOptions>
     protected override void ValidateShape(VaeOptions o, int channels, int resolution) =>
         new ResNetVaeOptions(channels, resolution, o.Width, o.Latent).Validate();
 
+    protected override ModelMemory EstimateMemory(VaeOptions o, int channels, int resolution) =>
+        ResNetVaeMemory.Estimate(channels, resolution, o.Width, o.Latent);
+
     public override string Architecture(ModelOptions options) =>
         options is VaeOptions o ? $"width {o.Width}, latent {o.Latent}" : base.Architecture(options);
 
