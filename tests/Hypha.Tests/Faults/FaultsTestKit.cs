@@ -159,4 +159,17 @@ public static class RunCheckpoint
         Hypha.Training.Checkpoint.Load(Path(run), model, config.Model, channels, config.Data.Chunk, optimizer: null);
         return model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray());
     }
+
+    /// <summary>Every parameter and buffer of the checkpoint's second network (a VAE's discriminator), by name.</summary>
+    public static Dictionary<string, float[]> AuxiliaryWeights(string run)
+    {
+        var config = Hypha.Runs.RunFolder.Open(run).ReadConfig();
+        var channels = Hypha.Imaging.ChannelModeExtensions.Count(config.Data.Channels);
+        using var model = config.Model.Descriptor.Create(config.Model, channels, config.Data.Chunk);
+        using var auxiliary = Hypha.Training.AuxiliaryTraining.For(model, config.Train.Lr, TorchSharp.torch.CPU, channelsLast: false)
+                              ?? throw new InvalidOperationException("the run's model has no second network");
+        Hypha.Training.Checkpoint.Load(Path(run), model, config.Model, channels, config.Data.Chunk, optimizer: null, auxiliary);
+        var net = Hypha.Models.ModelCapabilities.As<Hypha.Models.IAuxiliaryModel>(model)!.Auxiliary!;
+        return net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(TorchSharp.torch.ScalarType.Float32).contiguous().data<float>().ToArray());
+    }
 }
