@@ -92,6 +92,36 @@ public record VaeOptions : ModelOptions
     [System.Text.Json.Serialization.JsonIgnore]
     public bool UsesAdversarial => Adversarial != AdversarialLoss.None;
 
+    /// <summary>Value equality, the stage list compared by its elements (a record compares arrays by reference).</summary>
+    public virtual bool Equals(VaeOptions? other) =>
+        other is not null && EqualityContract == other.EqualityContract && Width == other.Width && Latent == other.Latent &&
+        Beta.Equals(other.Beta) && KlWarmup == other.KlWarmup && Reconstruction == other.Reconstruction &&
+        PerceptualWeight.Equals(other.PerceptualWeight) && PerceptualStages.SequenceEqual(other.PerceptualStages) &&
+        Adversarial == other.Adversarial && DiscWidth == other.DiscWidth && DiscLayers == other.DiscLayers && DiscStart == other.DiscStart &&
+        AdvWeighting == other.AdvWeighting && AdvWeight.Equals(other.AdvWeight) && DiscLr.Equals(other.DiscLr) && DiscAugment == other.DiscAugment;
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.Add(EqualityContract);
+        h.Add(Width);
+        h.Add(Latent);
+        h.Add(Beta);
+        h.Add(KlWarmup);
+        h.Add(Reconstruction);
+        h.Add(PerceptualWeight);
+        foreach (var s in PerceptualStages) h.Add(s);
+        h.Add(Adversarial);
+        h.Add(DiscWidth);
+        h.Add(DiscLayers);
+        h.Add(DiscStart);
+        h.Add(AdvWeighting);
+        h.Add(AdvWeight);
+        h.Add(DiscLr);
+        h.Add(DiscAugment);
+        return h.ToHashCode();
+    }
+
     /// <summary>The KL weight after <paramref name="imagesSeen"/> training images.</summary>
     public double BetaAt(long imagesSeen) => KlWarmup <= 0 ? Beta : Beta * Math.Min(1.0, (double)imagesSeen / KlWarmup);
 
