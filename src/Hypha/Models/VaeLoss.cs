@@ -48,12 +48,9 @@ public sealed class VaeLoss : IDisposable
     {
         _o = options;
         _chunk = chunk;
-        if (options.UsesPerceptual)
-        {
-            ResNet18Perceptual.EnsureFiles();
-            // Loaded at the first loss that needs it: sampling and evaluation never do.
-            _perceptual = new Lazy<ResNet18Perceptual>(() => ResNet18Perceptual.Load());
-        }
+        // Loaded at the first loss that needs it: sampling and evaluation never do (its files are checked with the
+        // configuration, VaeOptions.ValidateLossShape).
+        if (options.UsesPerceptual) _perceptual = new Lazy<ResNet18Perceptual>(() => ResNet18Perceptual.Load());
         if (options.UsesAdversarial) Discriminator = new PatchDiscriminator(channels, options.DiscWidth, options.DiscLayers);
     }
 

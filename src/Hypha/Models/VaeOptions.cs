@@ -143,10 +143,12 @@ public record VaeOptions : ModelOptions
         if (!(DiscLr >= 0) || double.IsInfinity(DiscLr)) throw HyphaException.Config($"discriminator learning rate must be zero (the run's) or positive (got {DiscLr})");
     }
 
-    /// <summary>Checks that chunks of side <paramref name="chunk"/> fit the discriminator (it works at the chunk size,
-    /// a progressive model's early stages upsampled to it): a configuration error naming the sizes it needs.</summary>
+    /// <summary>Checks, before any work, that chunks of side <paramref name="chunk"/> fit the discriminator (it works at
+    /// the chunk size, a progressive model's early stages upsampled to it) and that the perceptual term's ResNet-18
+    /// files are there: a configuration error naming the sizes it needs or the missing file.</summary>
     public void ValidateLossShape(int chunk)
     {
+        if (UsesPerceptual) Perceptual.ResNet18Perceptual.EnsureFiles();
         if (UsesAdversarial && PatchDiscriminator.OutputSide(chunk, DiscLayers) < 1)
             throw HyphaException.Config(
                 $"chunk size {chunk} is too small for a discriminator of {DiscLayers} stride-2 layers: it needs at least {PatchDiscriminator.MinimumSide(DiscLayers)} (or lower --disc-layers)");
