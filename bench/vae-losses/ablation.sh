@@ -2,7 +2,7 @@
 # Issue 12, the losses half: the cpu preset's ResNet-18 VAE (64x64 chunks of the AMF roots, width 16, latent 64) with
 # the thesis loss, then + L1, + the patch discriminator, + the perceptual term (the cpu-sharp preset), and L1 +
 # perceptual alone, each for the same number of training images (EPOCHS x 2,048; default 3), one thread each, two at
-# a time (taskset), each scored by `hypha evaluate` (seed 0). The discriminator starts after the first epoch
+# a time (taskset, one queue per core), each scored by `hypha evaluate` (seed 0). The discriminator starts after the first epoch
 # (--disc-start 2048) so that it has two epochs to act. Usage: bench/vae-losses/ablation.sh
 # (env: EPOCHS, WORK, OUT, DATA, HYPHA: the command that runs hypha, default the checkout's ./hypha)
 set -euo pipefail
@@ -33,11 +33,11 @@ train() {  # name core
   cp "$WORK/$1/metrics.csv" "$OUT/$1-metrics.csv"
   cp "$WORK/$1-train.log" "$WORK/$1-eval.log" "$OUT/"
 }
-for pair in "thesis l1" "l1-adv l1-adv-perceptual" "l1-perceptual"; do
-  set -- $pair
-  train "$1" 0 &
-  a=$!
-  if [ $# -gt 1 ]; then train "$2" 1 & b=$!; wait $b; fi
-  wait $a
-done
+# Two queues, one per core: each row starts as soon as its core's previous row is trained and scored.
+( for r in thesis l1-adv l1-perceptual; do train "$r" 0; done ) &
+q0=$!
+( for r in l1 l1-adv-perceptual; do train "$r" 1; done ) &
+q1=$!
+wait $q0 $q1
+python3 "$repo/bench/vae-losses/table.py" "$OUT" thesis l1 l1-adv l1-adv-perceptual l1-perceptual | tee "$OUT/table.md"
 echo "done: $WORK" >&2
