@@ -39,7 +39,7 @@ public static class Presets
     /// layers (34-pixel patches of the 64-pixel chunks) from 30,720 images on (half the run: switched on early, while
     /// reconstructions were still blurred, it made them worse in docs/evaluation-amf.md's ablation, and VQGAN starts
     /// its discriminator only once the autoencoder has converged), weighted adaptively (VQGAN, factor 0.5) and shown
-    /// dihedral copies (DiffAugment). Once the discriminator runs a step costs about 4x a cpu step.
+    /// dihedral copies (DiffAugment). Once the discriminator runs a step costs 4-5x a cpu step (measured on one thread).
     /// </summary>
     public static RunConfig CpuSharp { get; } = Cpu with
     {
