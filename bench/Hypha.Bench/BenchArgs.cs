@@ -1,6 +1,6 @@
 namespace Hypha.Bench;
 
-/// <summary>Command line of hypha-bench: <c>--mode train|phases|sample|decode|data|pack|diffusion --chunk 64 --batch 32 ...</c>.</summary>
+/// <summary>Command line of hypha-bench: <c>--mode train|phases|sample|decode|data|pack|diffusion|vae-losses --chunk 64 --batch 32 ...</c>.</summary>
 public sealed record BenchArgs(string Mode, int Chunk, int Batch, int Width, int Latent, int Steps, int Warmup, int Threads, string Device, string Images, string Precision, string Layout, string Optimizer, string Out,
     int[] Mult, int ResBlocks, int[] Attn, int Samples, int SampleSteps)
 {

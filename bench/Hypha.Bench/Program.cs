@@ -47,6 +47,11 @@ if (a.Mode == "diffusion")
     DiffusionBench.Run(a, config, data, device);
     return;
 }
+if (a.Mode == "vae-losses")
+{
+    VaeLossBench.Run(a, config, data, device);
+    return;
+}
 var result = new Dictionary<string, object>
 {
     ["tool"] = "hypha", ["torchsharp"] = typeof(torch).Assembly.GetName().Version!.ToString(), ["libtorch"] = torch.__version__,

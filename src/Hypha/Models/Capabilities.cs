@@ -30,6 +30,32 @@ public interface IStepHook : IGenerativeModel
     void AfterStep(long globalStep);
 }
 
+/// <summary>
+/// A model that trains a second network beside itself with its own objective and its own optimizer (a VAE's patch
+/// discriminator). The second network is not part of <see cref="IGenerativeModel.Module"/>: sampling never needs it,
+/// and the model's optimizer must not step it. The trainer asks for this capability: it moves the network to the
+/// training device, gives it an Adam of its own (<see cref="Training.AuxiliaryTraining"/>), steps it on
+/// <see cref="LossTerms.Auxiliary"/> after the model's step, and keeps its weights and optimizer state in the
+/// checkpoint's <c>auxiliary</c> section, so a resumed run continues both exactly.
+/// </summary>
+public interface IAuxiliaryModel : IGenerativeModel
+{
+    /// <summary>The second network, or null when the model's options train none (adversarial loss off).</summary>
+    nn.Module? Auxiliary { get; }
+
+    /// <summary>What it is, for messages (e.g. "patch discriminator").</summary>
+    string AuxiliaryName { get; }
+
+    /// <summary>Its Adam settings.</summary>
+    AuxiliaryOptimizerSettings AuxiliaryOptimizer { get; }
+}
+
+/// <summary>The Adam of a model's second network.</summary>
+/// <param name="Lr">Learning rate; null: the run's <c>--lr</c>. It follows the run's learning-rate schedule.</param>
+/// <param name="Beta1">First-moment decay.</param>
+/// <param name="Beta2">Second-moment decay.</param>
+public sealed record AuxiliaryOptimizerSettings(double? Lr, double Beta1, double Beta2);
+
 /// <summary>A model that makes an image through a sequence of intermediate states (a diffusion model's denoising).</summary>
 public interface ITrajectoryModel : IGenerativeModel
 {

@@ -56,6 +56,14 @@ public sealed record LossContext(long ImagesSeen, Generator? Noise = null, bool 
 /// them; the first is conventionally <c>loss</c>. May include terms that are not part of the objective (PSNR).</param>
 public sealed record LossTerms(Tensor Objective, IReadOnlyDictionary<string, Tensor> Reported)
 {
+    /// <summary>
+    /// For a model with a second network (<see cref="IAuxiliaryModel"/>, a VAE's discriminator): that network's loss
+    /// on this batch, computed when called, after the model's own optimizer step, from tensors of this batch detached
+    /// from the model's graph. The trainer steps the second network's optimizer on its <see cref="Objective"/> and
+    /// records its <see cref="Reported"/> terms beside the model's. Null (default) when no second step is due.
+    /// </summary>
+    public Func<LossTerms>? Auxiliary { get; init; }
+
     /// <summary>The reported terms as numbers (one device synchronization).</summary>
     public Dictionary<string, double> Values()
     {

@@ -62,8 +62,12 @@ public abstract class ModelDescriptor
     /// <summary>Settings the command line exposes.</summary>
     public virtual IReadOnlyList<ModelSetting> Settings => [];
 
-    /// <summary>Terms <see cref="IGenerativeModel.Loss"/> reports, in column order.</summary>
+    /// <summary>Every term <see cref="IGenerativeModel.Loss"/> can report, in column order.</summary>
     public abstract IReadOnlyList<LossTermInfo> Terms { get; }
+
+    /// <summary>The terms a model with <paramref name="options"/> reports, in column order (metrics.csv columns, curves,
+    /// the report): a VAE reports its perceptual and adversarial terms only when it has them. Default <see cref="Terms"/>.</summary>
+    public virtual IReadOnlyList<LossTermInfo> TermsFor(ModelOptions options) => Terms;
 
     /// <summary>Builds a model for images of <paramref name="channels"/> channels and side <paramref name="resolution"/>.</summary>
     public abstract IGenerativeModel Create(ModelOptions options, int channels, int resolution);

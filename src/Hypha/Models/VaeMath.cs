@@ -30,22 +30,23 @@ public static class VaeMath
         Terms(x, Forward(model, x, context.Noise, deterministic: context.Validation), beta, reconstructionWeight);
 
     /// <summary>
-    /// Summed squared error per image plus beta times KL to N(0, I), both averaged over the batch, computed in float32
-    /// whatever the model's precision. Reports <c>loss</c>, <c>reconstruction</c>, <c>kl</c>, <c>mse_per_pixel</c> and
-    /// <c>psnr</c> (<see cref="VaeOptions.Terms"/>); <paramref name="reconstructionWeight"/> scales the reconstruction in
-    /// the objective only (default 1).
+    /// Summed squared error per image (or, with <paramref name="reconstruction"/> <see cref="ReconstructionLoss.L1"/>,
+    /// summed absolute error) plus beta times KL to N(0, I), both averaged over the batch, computed in float32 whatever
+    /// the model's precision. Reports <c>loss</c>, <c>reconstruction</c>, <c>kl</c>, <c>mse_per_pixel</c> and
+    /// <c>psnr</c> (<see cref="VaeOptions.Terms"/>; the last two from the squared error whatever the reconstruction);
+    /// <paramref name="reconstructionWeight"/> scales the reconstruction in the objective only (default 1).
     /// </summary>
-    public static LossTerms Terms(Tensor x, VaeOutput output, double beta, double reconstructionWeight = 1)
+    public static LossTerms Terms(Tensor x, VaeOutput output, double beta, double reconstructionWeight = 1,
+        ReconstructionLoss reconstruction = ReconstructionLoss.Mse)
     {
         var xhat = output.Reconstruction.to_type(ScalarType.Float32);
         var target = x.to_type(ScalarType.Float32);
-        var mu = output.Mu.to_type(ScalarType.Float32);
-        var logVar = output.LogVar.to_type(ScalarType.Float32);
         long perImage = target.numel() / target.shape[0];
-        var recon = (target - xhat).square().flatten(1).sum(1).mean();
-        var kl = (-0.5 * (1 + logVar - mu.square() - logVar.exp()).sum(1)).mean();
+        var squared = (target - xhat).square().flatten(1).sum(1).mean();
+        var recon = reconstruction == ReconstructionLoss.L1 ? (target - xhat).abs().flatten(1).sum(1).mean() : squared;
+        var kl = Kl(output.Mu.to_type(ScalarType.Float32), output.LogVar.to_type(ScalarType.Float32));
         var loss = recon + beta * kl;
-        var mse = recon / perImage;
+        var mse = squared / perImage;
         var objective = reconstructionWeight == 1 ? loss : recon * reconstructionWeight + beta * kl;
         return new LossTerms(objective, new Dictionary<string, Tensor>
         {
@@ -53,6 +54,9 @@ public static class VaeMath
             ["psnr"] = Imaging.Psnr.FromMse(mse),
         });
     }
+
+    /// <summary>KL divergence of N(mu, exp(logvar)) to N(0, I), summed over the latent, averaged over the batch.</summary>
+    public static Tensor Kl(Tensor mu, Tensor logVar) => (-0.5 * (1 + logVar - mu.square() - logVar.exp()).sum(1)).mean();
 
     /// <summary>Latents z ~ N(0, I) of shape [count, L] from a seeded generator (the global RNG is left alone).</summary>
     public static Tensor PriorLatents(int count, int latent, long seed)

@@ -38,7 +38,7 @@ public static class RunReport
         RunEvaluation.RequireCheckpoint(run);
         sampler ??= new SamplerSettings();
         var configJson = File.ReadAllText(run.ConfigPath);
-        var curves = Curves(run, run.ReadConfig().Model.Descriptor);
+        var curves = Curves(run, run.ReadConfig().Model);
 
         using var session = TrainingSession.OpenTrained(run, device, log);
         var settings = Sampling.Priors.FittedPriors.Resolve(run, session.Model, sampler);
@@ -154,13 +154,13 @@ public static class RunReport
         return path;
     }
 
-    static List<ReportFigure> Curves(RunFolder run, ModelDescriptor descriptor)
+    static List<ReportFigure> Curves(RunFolder run, ModelOptions model)
     {
-        var terms = descriptor.Terms.Where(t => t.Plot).ToList();
+        var terms = model.Descriptor.TermsFor(model).Where(t => t.Plot).ToList();
         if (terms.Any(t => !File.Exists(Path.Combine(run.PlotsDir, t.PlotFile))) && File.Exists(run.MetricsCsv))
         {
             Directory.CreateDirectory(run.PlotsDir);
-            CurvesObserver.Draw(run, descriptor);
+            CurvesObserver.Draw(run, model);
         }
         return terms.Where(t => File.Exists(Path.Combine(run.PlotsDir, t.PlotFile)))
             .Select(t => new ReportFigure(t.Title, t.Description, File.ReadAllBytes(Path.Combine(run.PlotsDir, t.PlotFile)))).ToList();

@@ -9,7 +9,8 @@ namespace Hypha.Training;
 
 /// <summary>
 /// One file holding model weights, optimizer state, RNG state and position in training. Layout: magic, format,
-/// header JSON, RNG state, model state dict, optimizer state, end marker. Written atomically (<see cref="AtomicFile"/>);
+/// header JSON, RNG state, model state dict, optimizer state, for a model with a second network
+/// (<see cref="IAuxiliaryModel"/>) an <c>auxiliary</c> section with its weights and optimizer state, end marker. Written atomically (<see cref="AtomicFile"/>);
 /// the end marker is checked before anything is loaded, so a truncated file is refused without touching the model.
 /// </summary>
 public static class Checkpoint
@@ -20,7 +21,10 @@ public static class Checkpoint
     static readonly byte[] Magic = "HYPHA-CHECKPOINT"u8.ToArray();
     static readonly byte[] EndMarker = "HYPHA-END-OF-CKPT"u8.ToArray();
 
-    public static void Save(string path, CheckpointHeader header, IGenerativeModel model, ITrainingOptimizer? optimizer)
+    /// <summary>Writes a checkpoint atomically, keeping the one it replaces as previous.ckpt. <paramref name="auxiliary"/>
+    /// (default none) adds the <see cref="AuxiliaryTraining.Section"/> section: a format-3 reader that does not know it
+    /// skips it (the section table lists it), so such checkpoints still sample in an older Hypha.</summary>
+    public static void Save(string path, CheckpointHeader header, IGenerativeModel model, ITrainingOptimizer? optimizer, AuxiliaryTraining? auxiliary = null)
     {
         AtomicFile.DeleteStaleTemps(path);
         CheckpointSections.KeepPrevious(path);
@@ -48,6 +52,11 @@ public static class Checkpoint
                 w.Write(optimizer.Kind);
                 optimizer.Save(w);
             }
+            if (auxiliary is not null)
+            {
+                stream.Begin(w, AuxiliaryTraining.Section);
+                auxiliary.Save(w);
+            }
             stream.WriteTable(w);
             w.Write(EndMarker);
         });
@@ -56,18 +65,21 @@ public static class Checkpoint
     /// <summary>Reads only the header (for resume decisions and error messages).</summary>
     public static CheckpointHeader ReadHeader(string path)
     {
-        using var fs = OpenChecked(path, allSections: false);
+        using var fs = OpenChecked(path, out _, allSections: false);
         using var r = new BinaryReader(fs, Encoding.UTF8);
         return ReadHeader(r, path);
     }
 
     /// <summary>
-    /// Loads weights (and optimizer and RNG state when <paramref name="optimizer"/> is given) after checking that the
-    /// file is complete and belongs to a model of the same kind and shape.
+    /// Loads weights (and optimizer and RNG state when <paramref name="optimizer"/> is given, and the second network's
+    /// weights and optimizer state when <paramref name="auxiliary"/> is) after checking that the file is complete and
+    /// belongs to a model of the same kind and shape. Without <paramref name="auxiliary"/> an auxiliary section is
+    /// left alone (sampling does not need a discriminator).
     /// </summary>
-    public static CheckpointHeader Load(string path, IGenerativeModel model, ModelOptions expected, int channels, int chunkSize, ITrainingOptimizer? optimizer)
+    public static CheckpointHeader Load(string path, IGenerativeModel model, ModelOptions expected, int channels, int chunkSize, ITrainingOptimizer? optimizer,
+        AuxiliaryTraining? auxiliary = null)
     {
-        using var fs = OpenChecked(path);
+        using var fs = OpenChecked(path, out var sections);
         using var r = new BinaryReader(fs, Encoding.UTF8);
         var header = ReadHeader(r, path);
         if (header.Model.Kind != expected.Kind || expected.Descriptor.Architecture(header.Model) != expected.Descriptor.Architecture(expected))
@@ -94,6 +106,13 @@ public static class Checkpoint
                 using var rng = torch.tensor(rngBytes, dtype: ScalarType.Byte);
                 torch.random.set_rng_state(rng);
             }
+            if (auxiliary is not null)
+            {
+                var section = sections?.FirstOrDefault(s => s.Name == AuxiliaryTraining.Section)
+                              ?? throw new InvalidDataException($"it holds no {auxiliary.Name} (it was written by a run without one), so this run cannot resume from it");
+                fs.Seek(section.Offset, SeekOrigin.Begin);
+                auxiliary.Load(r);
+            }
         }
         catch (Exception e) when (e is not HyphaException)
         {
@@ -104,8 +123,11 @@ public static class Checkpoint
 
     static string Describe(ModelOptions m) => $"{m.Kind} ({m.Descriptor.Architecture(m)})";
 
-    static FileStream OpenChecked(string path, bool allSections = true)
+    /// <summary>The file, checked, positioned after the magic; <paramref name="sections"/> is its section table (null
+    /// before format 3).</summary>
+    static FileStream OpenChecked(string path, out IReadOnlyList<CheckpointSections.Section>? sections, bool allSections = true)
     {
+        sections = null;
         if (!File.Exists(path)) throw new HyphaException(ExitCode.BadCheckpoint, "no checkpoint here (has the run trained at least one epoch?)", path);
         var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         try
@@ -120,7 +142,7 @@ public static class Checkpoint
             fs.ReadExactly(format);
             if (BitConverter.ToInt32(format) >= CheckpointSections.FirstFormat && BitConverter.ToInt32(format) <= CurrentFormat)
             {
-                CheckpointSections.Check(fs, path, EndMarker, allSections);
+                sections = CheckpointSections.Check(fs, path, EndMarker, allSections);
                 fs.Seek(Magic.Length, SeekOrigin.Begin);
                 return fs;
             }

@@ -7,7 +7,7 @@ namespace Hypha.Training;
 /// inside an epoch, and on cancellation; never with NaN weights (a NaN gradient with a finite loss poisons the
 /// weights without a bad step being seen, so the last good checkpoint is kept instead).
 /// </summary>
-public sealed class CheckpointPolicy(TrainingContext context, ITrainingOptimizer optimizer)
+public sealed class CheckpointPolicy(TrainingContext context, ITrainingOptimizer optimizer, AuxiliaryTraining? auxiliary = null)
 {
     readonly RunFolder _run = context.Run;
 
@@ -24,9 +24,11 @@ public sealed class CheckpointPolicy(TrainingContext context, ITrainingOptimizer
     {
         if (!optimizer.WeightsFinite())
             throw Diverged($"the weights became NaN or infinite (epoch {position.Epoch + (position.StepInEpoch == 0 ? 0 : 1)})");
+        if (auxiliary is not null && !auxiliary.WeightsFinite())
+            throw Diverged($"the {auxiliary.Name}'s weights became NaN or infinite (epoch {position.Epoch + (position.StepInEpoch == 0 ? 0 : 1)})");
         Checkpoint.Save(_run.LastCheckpoint, new CheckpointHeader(Checkpoint.CurrentFormat, context.Config.Model, context.Bank.Channels,
             context.Bank.Size, position.Epoch, position.StepInEpoch, position.GlobalStep, position.ImagesSeen, position.SkippedSteps,
-            complete, DateTime.UtcNow), context.Model, optimizer);
+            complete, DateTime.UtcNow), context.Model, optimizer, auxiliary);
     }
 
     /// <summary>The error that stops a diverged run, saying whether a good checkpoint is kept.</summary>

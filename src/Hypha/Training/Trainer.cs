@@ -33,8 +33,9 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         var train = context.Index.Train;
         Models.Layers.Autocast.PrepareWeights(_model, t.ChannelsLast);
         using var optimizer = TrainingOptimizer.For(_model, t.Lr);
+        using var auxiliary = AuxiliaryTraining.For(_model, t.Lr, context.Device, t.ChannelsLast);
         using var governor = ThreadGovernor.For(context.Device, t.Threads);
-        var from = resume ? Resume(optimizer) : null;
+        var from = resume ? Resume(optimizer, auxiliary) : null;
         var position = TrainingPosition.From(from);
         var progressive = _model.As<IProgressiveModel>();
         long imagesPerEpoch = ImagesPerEpoch(train.Count, t);
@@ -42,8 +43,8 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         progressive?.Advance(position.ImagesSeen, imagesPerEpoch);
         foreach (var o in observers) o.OnStart(context, from);
 
-        var step = new TrainingStep(_model, optimizer, t);
-        var checkpoints = new CheckpointPolicy(context, optimizer);
+        var step = new TrainingStep(_model, optimizer, t, auxiliary);
+        var checkpoints = new CheckpointPolicy(context, optimizer, auxiliary);
         IReadOnlyDictionary<string, double> lastVal = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
         long imagesThisSession = 0;
@@ -108,10 +109,10 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
 
     /// <summary>Loads the run's last checkpoint into the model and optimizer; null (start from the beginning) when the
     /// run stopped before its first checkpoint.</summary>
-    CheckpointHeader? Resume(ITrainingOptimizer optimizer)
+    CheckpointHeader? Resume(ITrainingOptimizer optimizer, AuxiliaryTraining? auxiliary)
     {
         if (!File.Exists(context.Run.LastCheckpoint)) return null;
-        var from = Checkpoint.Load(context.Run.LastCheckpoint, _model, _config.Model, context.Bank.Channels, context.Bank.Size, optimizer);
+        var from = Checkpoint.Load(context.Run.LastCheckpoint, _model, _config.Model, context.Bank.Channels, context.Bank.Size, optimizer, auxiliary);
         EnsureResumable(from, _config.Train.Epochs);
         return from;
     }
@@ -153,23 +154,28 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
         foreach (var o in observers) o.OnMetrics(row);
     }
 
-    /// <summary>Running means of the reported terms between two metrics rows.</summary>
+    /// <summary>Running means of the reported terms between two metrics rows, each over the steps that reported it (a
+    /// discriminator's terms start partway).</summary>
     sealed class MetricsWindow
     {
-        readonly Dictionary<string, double> _sums = [];
+        readonly Dictionary<string, (double Sum, int Count)> _sums = [];
         public int Count { get; private set; }
         public IReadOnlyDictionary<string, double> Last { get; private set; } = new Dictionary<string, double>();
 
         public void Add(Dictionary<string, double> terms)
         {
-            foreach (var (k, v) in terms) _sums[k] = _sums.GetValueOrDefault(k) + v;
+            foreach (var (k, v) in terms)
+            {
+                var (sum, count) = _sums.GetValueOrDefault(k);
+                _sums[k] = (sum + v, count + 1);
+            }
             Last = terms;
             Count++;
         }
 
         public MetricsRow Drain(TrainingPosition p, string phase, double ips, Stopwatch clock)
         {
-            var means = _sums.ToDictionary(kv => kv.Key, kv => kv.Value / Count);
+            var means = _sums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count);
             _sums.Clear();
             Count = 0;
             return new MetricsRow(p.Epoch, p.StepInEpoch, p.GlobalStep, p.ImagesSeen, phase, means, ips, clock.Elapsed.TotalSeconds, p.SkippedSteps);

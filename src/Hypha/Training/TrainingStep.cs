@@ -6,11 +6,12 @@ namespace Hypha.Training;
 
 /// <summary>
 /// One optimizer step: augment the batch, ask the model for its loss, skip a NaN or infinite loss (and stop after
-/// <see cref="TrainOptions.MaxBadSteps"/> in a row), backward, clip, step, then the model's after-step work (EMA).
+/// <see cref="TrainOptions.MaxBadSteps"/> in a row), backward, clip, step, then the second network's step when the
+/// model hands one over (<see cref="LossTerms.Auxiliary"/>, a VAE's discriminator), then the model's after-step work (EMA).
 /// Everything the step allocates is freed when it returns (TorchSharp leaves temporaries to the GC otherwise: memory
 /// grew 60 MB a step).
 /// </summary>
-public sealed class TrainingStep(IGenerativeModel model, ITrainingOptimizer optimizer, TrainOptions options)
+public sealed class TrainingStep(IGenerativeModel model, ITrainingOptimizer optimizer, TrainOptions options, AuxiliaryTraining? auxiliary = null)
 {
     readonly IStepHook? _hook = model.As<IStepHook>();
     int _badInARow;
@@ -36,9 +37,16 @@ public sealed class TrainingStep(IGenerativeModel model, ITrainingOptimizer opti
         terms.Objective.backward();
         if (options.GradClip > 0) optimizer.ClipGradNorm(options.GradClip);
         optimizer.Step();
+        var values = terms.Values();
+        if (terms.Auxiliary is { } second)
+        {
+            if (auxiliary is null) throw new InvalidOperationException($"the model ({model.Kind}) handed over a second network's loss but has none to train");
+            // The second network follows the run's learning-rate schedule.
+            foreach (var (k, v) in auxiliary.Step(second, lr / options.Lr)) values[k] = v;
+        }
         position.ImagesSeen += x.shape[0];
         position.GlobalStep++;
         _hook?.AfterStep(position.GlobalStep);
-        return terms.Values();
+        return values;
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Hypha.Models;
 using Hypha.Models.Diffusion;
 using Hypha.Runs;
@@ -90,23 +89,7 @@ public sealed class DiffusionCliTests(ITestOutputHelper log) : IDisposable
         Assert.True(r.Code == 0, r.ToString());
 
         var run = _tmp.Path("killed");
-        var seed = Environment.GetEnvironmentVariable("HYPHA_FAULTS_SEED") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : Environment.TickCount;
-        log.WriteLine($"kill timing seed {seed} (set HYPHA_FAULTS_SEED to replay)");
-        var random = new Random(seed);
-        var kills = 0;
-        for (var attempt = 0; attempt < 4 && kills < 2; attempt++)
-        {
-            var resume = File.Exists(Path.Combine(run, "config.json"));
-            using var child = Faults.Cli.Start(resume ? ["train", "--resume", "--run", run] : Args(run, extra));
-            var before = File.Exists(Ckpt(run)) ? File.GetLastWriteTimeUtc(Ckpt(run)) : DateTime.MinValue;
-            var started = child.WaitFor(() => File.Exists(Ckpt(run)) && File.GetLastWriteTimeUtc(Ckpt(run)) > before, Limit);
-            if (!started || child.HasExited) { child.Wait(Limit); break; }
-            Thread.Sleep(random.Next(0, 600));
-            if (child.HasExited) { Assert.Equal(0, child.Wait(Limit).Code); break; }
-            child.Signal("KILL");
-            child.Wait(Limit);
-            kills++;
-        }
+        var kills = KillLoop.Run(run, Args(run, extra), log, attempts: 4, maxKills: 2, maxDelayMs: 600, Limit);
         Assert.True(kills >= 1, "no kill landed while training ran");
         var finish = Faults.Cli.Start("train", "--resume", "--run", run).Wait(Limit);
         Assert.True(finish.Code == 0, finish.ToString());

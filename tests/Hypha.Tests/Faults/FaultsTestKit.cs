@@ -185,4 +185,49 @@ public static class RunCheckpoint
         Hypha.Training.Checkpoint.Load(Path(run), model, config.Model, channels, config.Data.Chunk, optimizer: null);
         return model.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(TorchSharp.torch.ScalarType.Float32).data<float>().ToArray());
     }
+
+    /// <summary>Every parameter and buffer of the checkpoint's second network (a VAE's discriminator), by name.</summary>
+    public static Dictionary<string, float[]> AuxiliaryWeights(string run)
+    {
+        var config = Hypha.Runs.RunFolder.Open(run).ReadConfig();
+        var channels = Hypha.Imaging.ChannelModeExtensions.Count(config.Data.Channels);
+        using var model = config.Model.Descriptor.Create(config.Model, channels, config.Data.Chunk);
+        using var auxiliary = Hypha.Training.AuxiliaryTraining.For(model, config.Train.Lr, TorchSharp.torch.CPU, channelsLast: false)
+                              ?? throw new InvalidOperationException("the run's model has no second network");
+        Hypha.Training.Checkpoint.Load(Path(run), model, config.Model, channels, config.Data.Chunk, optimizer: null, auxiliary);
+        var net = Hypha.Models.ModelCapabilities.As<Hypha.Models.IAuxiliaryModel>(model)!.Auxiliary!;
+        return net.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.to_type(TorchSharp.torch.ScalarType.Float32).contiguous().data<float>().ToArray());
+    }
+}
+
+/// <summary>SIGKILLs a training process at random moments: each attempt starts <c>hypha train</c> (with
+/// <c>args</c>, or <c>--resume</c> once the run has a config), waits for a checkpoint newer than the one it started
+/// from, sleeps a random 0..<c>maxDelayMs</c> ms and kills it; the timing seed is logged (HYPHA_FAULTS_SEED replays it).</summary>
+public static class KillLoop
+{
+    /// <summary>Returns the kills that landed (at most <paramref name="maxKills"/> in <paramref name="attempts"/> starts).</summary>
+    public static int Run(string run, string[] args, Xunit.Abstractions.ITestOutputHelper log, int attempts, int maxKills, int maxDelayMs, TimeSpan limit)
+    {
+        var seed = Environment.GetEnvironmentVariable("HYPHA_FAULTS_SEED") is { } s ? int.Parse(s, System.Globalization.CultureInfo.InvariantCulture) : Environment.TickCount;
+        log.WriteLine($"kill timing seed {seed} (set HYPHA_FAULTS_SEED to replay)");
+        var random = new Random(seed);
+        var ckpt = RunCheckpoint.Path(run);
+        var kills = 0;
+        for (var attempt = 0; attempt < attempts && kills < maxKills; attempt++)
+        {
+            var resume = File.Exists(System.IO.Path.Combine(run, "config.json"));
+            using var child = Cli.Start(resume ? ["train", "--resume", "--run", run] : args);
+            var before = File.Exists(ckpt) ? File.GetLastWriteTimeUtc(ckpt) : DateTime.MinValue;
+            var started = child.WaitFor(() => File.Exists(ckpt) && File.GetLastWriteTimeUtc(ckpt) > before, limit);
+            if (!started || child.HasExited) { child.Wait(limit); break; }
+            Thread.Sleep(random.Next(0, maxDelayMs));
+            if (child.HasExited) { Assert.Equal(0, child.Wait(limit).Code); break; }
+            child.Signal("KILL");
+            child.Wait(limit);
+            kills++;
+            var h = Hypha.Training.Checkpoint.ReadHeader(ckpt);
+            log.WriteLine($"kill {kills}: checkpoint at epoch {h.Epoch} step {h.StepInEpoch}");
+        }
+        return kills;
+    }
 }

@@ -41,6 +41,7 @@ public sealed class ProgressiveVaeDescriptor : ModelDescriptor<ProVaeOptions>
     ];
 
     public override IReadOnlyList<LossTermInfo> Terms => VaeOptions.Terms;
+    public override IReadOnlyList<LossTermInfo> TermsFor(ModelOptions options) => VaeOptions.TermsFor(options);
     public override OptimizerPreference Optimizer => OptimizerPreference.PerParameterAdam;
 
     // Its equalized layers rescale the weights on every call, and TorchSharp's Adam, which it trains with, cannot save
@@ -50,8 +51,11 @@ public sealed class ProgressiveVaeDescriptor : ModelDescriptor<ProVaeOptions>
     protected override IGenerativeModel Create(ProVaeOptions o, int channels, int resolution) =>
         new ProgressiveVae(new ProgressiveVaeOptions(channels, resolution, o.Width, o.Latent, o.Progressive), o);
 
-    protected override void ValidateShape(ProVaeOptions o, int channels, int resolution) =>
+    protected override void ValidateShape(ProVaeOptions o, int channels, int resolution)
+    {
         new ProgressiveVaeOptions(channels, resolution, o.Width, o.Latent, o.Progressive).Validate();
+        o.ValidateLossShape(resolution);
+    }
 
     protected override ModelMemory EstimateMemory(ProVaeOptions o, int channels, int resolution) =>
         ProgressiveVaeMemory.Estimate(new ProgressiveVaeOptions(channels, resolution, o.Width, o.Latent, o.Progressive));

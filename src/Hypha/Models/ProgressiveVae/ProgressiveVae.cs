@@ -9,12 +9,15 @@ namespace Hypha.Models.ProgressiveVae;
 /// blocks are built up front, so the state dict is the same at every stage; the stage and alpha live in the buffer
 /// <c>progress</c> ([stage, alpha], float64), so a loaded checkpoint is at the position it was saved at (what
 /// <c>hypha sample</c> uses), and the trainer re-derives them from the images shown with <see cref="Advance"/>.
-/// A new model starts at stage 0, alpha 1.
+/// A new model starts at stage 0, alpha 1. Its loss is <see cref="VaeLoss"/>, whose discriminator and perceptual
+/// network work at the chunk size (smaller stages upsampled to it).
 /// </summary>
-public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodModel, IWholeImageModel
+public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodModel, IWholeImageModel, IAuxiliaryModel
 {
     readonly ProgressiveEncoder encoder;
     readonly ProgressiveDecoder decoder;
+    readonly VaeLoss _loss;
+    readonly Dictionary<string, Tensor> _toRgb;
 
     public ProgressiveVaeOptions Options { get; }
 
@@ -35,6 +38,9 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
         decoder = new ProgressiveDecoder(options);
         RegisterComponents();
         register_buffer("progress", tensor(new[] { 0.0, 1.0 }, dtype: ScalarType.Float64));
+        _toRgb = named_parameters().Where(p => p.name.StartsWith("decoder.to_rgb.", StringComparison.Ordinal) && p.name.EndsWith(".weight", StringComparison.Ordinal))
+            .ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        _loss = new VaeLoss(LossSettings, options.Channels, options.Resolution);
     }
 
     public string Kind => ProgressiveVaeDescriptor.Key;
@@ -90,7 +96,25 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
     public LossTerms Loss(Tensor x, LossContext context)
     {
         var factor = Options.Progressive.ScaleReconstruction ? Math.Pow((double)Options.Resolution / x.shape[^1], 2) : 1;
-        return VaeMath.Loss(this, x, context, LossSettings.BetaAt(context.ImagesSeen), factor);
+        return _loss.Terms(x, VaeMath.Forward(this, x, context.Noise, deterministic: context.Validation), context,
+            LossSettings.BetaAt(context.ImagesSeen), factor, LastLayer);
+    }
+
+    /// <summary>The to-image layer of the current output: the newest stage's, or during a fade at alpha 0 the previous one's.</summary>
+    Tensor LastLayer()
+    {
+        var (stage, alpha) = Read();
+        return _toRgb[$"decoder.to_rgb.{(stage > 0 && alpha <= 0 ? stage - 1 : stage)}.weight"];
+    }
+
+    public nn.Module? Auxiliary => _loss.Discriminator;
+    public string AuxiliaryName => VaeLoss.AuxiliaryName;
+    public AuxiliaryOptimizerSettings AuxiliaryOptimizer => _loss.DiscriminatorOptimizer;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _loss.Dispose();
+        base.Dispose(disposing);
     }
 
     public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);

@@ -4,11 +4,15 @@ using static TorchSharp.torch;
 namespace Hypha.Models.ResNetVae;
 
 /// <summary>The thesis's ResNet-18 VAE (section 3.3): <see cref="ResNetEncoder"/> and <see cref="ResNetDecoder"/>.
-/// Parameter names are listed in docs/model-resnet-vae.md and match the PyTorch reference in bench/pytorch.</summary>
-public sealed class ResNetVae : nn.Module, ILikelihoodModel, IWholeImageModel
+/// Parameter names are listed in docs/model-resnet-vae.md and match the PyTorch reference in bench/pytorch. Its loss
+/// is <see cref="VaeLoss"/> with the settings' reconstruction, perceptual and adversarial options; a discriminator,
+/// when there is one, is its <see cref="IAuxiliaryModel.Auxiliary"/> network and not part of the state dict.</summary>
+public sealed class ResNetVae : nn.Module, ILikelihoodModel, IAuxiliaryModel, IWholeImageModel
 {
     readonly ResNetEncoder encoder;
     readonly ResNetDecoder decoder;
+    readonly VaeLoss _loss;
+    readonly Tensor _lastLayer;
 
     public ResNetVaeOptions Options { get; }
 
@@ -23,6 +27,8 @@ public sealed class ResNetVae : nn.Module, ILikelihoodModel, IWholeImageModel
         encoder = new ResNetEncoder(options);
         decoder = new ResNetDecoder(options);
         RegisterComponents();
+        _lastLayer = named_parameters().First(p => p.name == "decoder.head.weight").parameter;
+        _loss = new VaeLoss(LossSettings, options.Channels, options.Resolution);
     }
 
     public string Kind => ResNetVaeDescriptor.Key;
@@ -35,7 +41,19 @@ public sealed class ResNetVae : nn.Module, ILikelihoodModel, IWholeImageModel
 
     public Tensor Decode(Tensor z) => decoder.forward(z);
 
-    public LossTerms Loss(Tensor x, LossContext context) => VaeMath.Loss(this, x, context, LossSettings.BetaAt(context.ImagesSeen));
+    public LossTerms Loss(Tensor x, LossContext context) =>
+        _loss.Terms(x, VaeMath.Forward(this, x, context.Noise, deterministic: context.Validation), context,
+            LossSettings.BetaAt(context.ImagesSeen), 1, () => _lastLayer);
+
+    public nn.Module? Auxiliary => _loss.Discriminator;
+    public string AuxiliaryName => VaeLoss.AuxiliaryName;
+    public AuxiliaryOptimizerSettings AuxiliaryOptimizer => _loss.DiscriminatorOptimizer;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _loss.Dispose();
+        base.Dispose(disposing);
+    }
 
     public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
 
@@ -67,12 +85,16 @@ public sealed class ResNetVaeDescriptor : ModelDescriptor<VaeOptions>
     public override string Summary => "the thesis's ResNet-18 VAE (MSE + beta KL, N(0, I) prior)";
     public override IReadOnlyList<ModelSetting> Settings { get; } = VaeOptions.Settings<VaeOptions>();
     public override IReadOnlyList<LossTermInfo> Terms => VaeOptions.Terms;
+    public override IReadOnlyList<LossTermInfo> TermsFor(ModelOptions options) => VaeOptions.TermsFor(options);
 
     protected override IGenerativeModel Create(VaeOptions o, int channels, int resolution) =>
         new ResNetVae(new ResNetVaeOptions(channels, resolution, o.Width, o.Latent), o);
 
-    protected override void ValidateShape(VaeOptions o, int channels, int resolution) =>
+    protected override void ValidateShape(VaeOptions o, int channels, int resolution)
+    {
         new ResNetVaeOptions(channels, resolution, o.Width, o.Latent).Validate();
+        o.ValidateLossShape(resolution);
+    }
 
     protected override ModelMemory EstimateMemory(VaeOptions o, int channels, int resolution) =>
         ResNetVaeMemory.Estimate(channels, resolution, o.Width, o.Latent);

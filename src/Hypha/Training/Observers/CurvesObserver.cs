@@ -15,18 +15,18 @@ public sealed class CurvesObserver : ITrainingObserver
     public void OnStart(TrainingContext context, CheckpointHeader? resumedFrom) { }
     public void OnMetrics(MetricsRow row) { }
 
-    public void OnEpochEnd(int epoch, TrainingContext context) => Draw(context.Run, context.Descriptor);
+    public void OnEpochEnd(int epoch, TrainingContext context) => Draw(context.Run, context.Config.Model);
 
     public void Dispose() { }
 
     /// <summary>Writes the curve PNGs of a run folder; also used by <c>hypha report</c>. Returns the terms drawn.</summary>
-    public static IReadOnlyList<LossTermInfo> Draw(RunFolder run, ModelDescriptor descriptor)
+    public static IReadOnlyList<LossTermInfo> Draw(RunFolder run, ModelOptions model)
     {
         var rows = MetricsCsvObserver.Read(run.MetricsCsv);
         if (rows.Count == 0) return [];
         var markers = StageMarkers(rows);
         var drawn = new List<LossTermInfo>();
-        foreach (var term in descriptor.Terms.Where(t => t.Plot && rows[0].ContainsKey(t.Name)))
+        foreach (var term in model.Descriptor.TermsFor(model).Where(t => t.Plot && rows[0].ContainsKey(t.Name)))
         {
             AtomicFile.WriteAllBytes(Path.Combine(run.PlotsDir, term.PlotFile), CurvePlot.Render(
                 term.Title, "images seen", term.Name, [Series(rows, "train", term.Name), Series(rows, "val", term.Name)], markers, logY: term.LogScale));

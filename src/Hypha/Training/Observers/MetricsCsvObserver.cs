@@ -5,7 +5,7 @@ namespace Hypha.Training.Observers;
 
 /// <summary>
 /// Appends rows to metrics.csv, flushed per row so a killed run keeps them. Columns: epoch, step, global_step,
-/// images_seen, phase, then the model's loss terms in its family's order (<see cref="Models.ModelDescriptor.Terms"/>),
+/// images_seen, phase, then the model's loss terms in its family's order (<see cref="Models.ModelDescriptor.TermsFor"/>),
 /// then images_per_s, elapsed_s, skipped_steps and any extra columns (a progressive VAE's stage). On resume, rows newer
 /// than the checkpoint (written after it, then lost with the kill) are dropped first, so the file has no duplicated steps.
 /// </summary>
@@ -37,7 +37,7 @@ public sealed class MetricsCsvObserver : ITrainingObserver
 
     public void OnStart(TrainingContext context, CheckpointHeader? resumedFrom)
     {
-        _terms = context.Descriptor.Terms.Select(t => t.Name).ToArray();
+        _terms = context.Descriptor.TermsFor(context.Config.Model).Select(t => t.Name).ToArray();
         var path = context.Run.MetricsCsv;
         if (File.Exists(path) && resumedFrom is not null)
         {

@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
-namespace Hypha.Models.Diffusion;
+namespace Hypha.Models.Layers;
 
 /// <summary>
 /// GroupNorm (eps 1e-5, affine, <c>weight</c> and <c>bias</c> as <c>torch.nn.GroupNorm</c>) that always computes in
