@@ -16,6 +16,7 @@ public static class CliApp
             PrepareCommand.Create(),
             TrainCommand.Create(),
             SampleCommand.Create(),
+            AugmentCommand.Create(),
             ReconstructCommand.Create(),
             DoctorCommand.Create(),
             DemoCommand.Create(),

@@ -71,6 +71,14 @@ public static class VaeMath
         return DecodeBatches(model, z, request.Device, request.Batch, request.Progress);
     }
 
+    /// <summary>What a VAE's <see cref="IGenerativeModel.DescribeSampler"/> says: <c>prior</c> (z ~ N(0, I), decoded);
+    /// it takes no sampler settings and refuses them by name.</summary>
+    public static string DescribePrior(IEncoderModel model, SamplerSettings settings)
+    {
+        model.RefuseSettings(settings);
+        return "prior";
+    }
+
     /// <summary>Decodes latents in batches of <paramref name="batch"/>; returns images [N, C, H, W] on the CPU, float32.
     /// Each batch is copied once, straight into its rows of the result (no per-batch host tensors, no concatenation).</summary>
     public static Tensor DecodeBatches(IEncoderModel model, Tensor z, Device device, int batch = 256, Action<int>? progress = null)

@@ -8,29 +8,76 @@ public static class AtomicFile
 {
     public static void Write(string path, Action<Stream> write)
     {
+        using var pending = Begin(path);
+        try
+        {
+            write(pending.Stream);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Failed(path, e);
+        }
+        pending.Commit();
+    }
+
+    /// <summary>
+    /// Starts writing <paramref name="path"/> through a temporary file beside it, for writers that fill a file over
+    /// time (a TIFF stack, page by page): <see cref="Pending.Commit"/> flushes it to disk and renames it over the
+    /// target; disposed without, the temporary file is deleted and the target is untouched.
+    /// </summary>
+    public static Pending Begin(string path)
+    {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                write(fs);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, path, overwrite: true);
+            return new Pending(path, tmp, new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(tmp);
-            throw new HyphaException(ExitCode.OutputError,
-                $"cannot write ({e.Message.TrimEnd('.')}); the previous version, if any, is intact", path, e);
-        }
-        catch
-        {
-            TryDelete(tmp);
-            throw;
+            throw Failed(path, e);
         }
     }
+
+    /// <summary>A file being written; see <see cref="Begin"/>.</summary>
+    public sealed class Pending(string path, string tmp, FileStream stream) : IDisposable
+    {
+        bool _done;
+
+        /// <summary>The temporary file's stream (seekable).</summary>
+        public Stream Stream => stream;
+
+        /// <summary>The target's path.</summary>
+        public string Path => path;
+
+        /// <summary>Flushes the file to disk and renames it over the target.</summary>
+        public void Commit()
+        {
+            try
+            {
+                stream.Flush(flushToDisk: true);
+                stream.Dispose();
+                File.Move(tmp, path, overwrite: true);
+                _done = true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Failed(path, e);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            try { stream.Dispose(); } catch (IOException) { } // a full disk fails the last flush too
+            TryDelete(tmp);
+        }
+    }
+
+    static HyphaException Failed(string path, Exception e) => new(ExitCode.OutputError,
+        $"cannot write ({e.Message.TrimEnd('.')}); the previous version, if any, is intact", path, e);
 
     /// <summary>
     /// Deletes temporary files that a killed process left beside <paramref name="path"/> (a SIGKILL or power loss

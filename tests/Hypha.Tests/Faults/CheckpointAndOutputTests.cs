@@ -198,7 +198,7 @@ public sealed class CheckpointAndOutputTests(TrainedRunFixture trained) : IClass
 
         r = Cli.Run("sample", "--run", trained.Run, "--out", outDir, "--count", "3", "--device", "cpu", "--overwrite");
         Assert.True(r.Code == 0, r.ToString());
-        Assert.Equal(["grid.png", "notes.txt", "sample_000000.png", "sample_000001.png", "sample_000002.png"], TempDir.FilesUnder(outDir));
+        Assert.Equal(["grid.png", "manifest.csv", "notes.txt", "sample_000000.png", "sample_000001.png", "sample_000002.png"], TempDir.FilesUnder(outDir));
         Assert.Equal("keep me", File.ReadAllText(Path.Combine(outDir, "notes.txt")));
         Assert.Equal([0x89, (byte)'P'], File.ReadAllBytes(Path.Combine(outDir, "sample_000000.png"))[..2]);
 

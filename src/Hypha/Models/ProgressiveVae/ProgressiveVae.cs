@@ -95,6 +95,8 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
 
     public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
 
+    public string DescribeSampler(SamplerSettings settings) => VaeMath.DescribePrior(this, settings);
+
     Tensor ProgressBuffer() => named_buffers().First(b => b.name == "progress").buffer;
 
     (int Stage, double Alpha) Read()

@@ -38,6 +38,8 @@ public sealed class ResNetVae : nn.Module, ILikelihoodModel
     public LossTerms Loss(Tensor x, LossContext context) => VaeMath.Loss(this, x, context, LossSettings.BetaAt(context.ImagesSeen));
 
     public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
+
+    public string DescribeSampler(SamplerSettings settings) => VaeMath.DescribePrior(this, settings);
 }
 
 /// <summary>The <c>resnet_vae</c> family: the thesis's ResNet-18 VAE.</summary>

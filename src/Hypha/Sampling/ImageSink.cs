@@ -1,0 +1,114 @@
+using Hypha.Imaging;
+using Hypha.Runs;
+using static TorchSharp.torch;
+
+namespace Hypha.Sampling;
+
+/// <summary>
+/// Where a writer puts a numbered sequence of images: one file each (<see cref="ImageFormat.Png8"/>,
+/// <see cref="ImageFormat.Tiff16"/>), each written atomically, or one TIFF stack (<see cref="ImageFormat.TiffStack"/>,
+/// <see cref="ImageFormat.TiffStack8"/>) written through a temporary file and renamed into place on
+/// <see cref="Commit"/>. Both names are fixed before any image is made, so a manifest can list them first.
+/// </summary>
+public abstract class ImageSink : IDisposable
+{
+    /// <summary>
+    /// A sink in <paramref name="folder"/> (relative to <paramref name="output"/>'s root, "" for the root itself):
+    /// files <c>{stem}_{index:D6}.png/.tif</c>, or the stack <c>{stackName}.tif</c> of <paramref name="count"/> images of
+    /// <paramref name="channels"/> x <paramref name="size"/> x <paramref name="size"/>.
+    /// </summary>
+    public static ImageSink Create(OutputFolder.Output output, string folder, string stem, string stackName, ImageFormat format,
+        int count, int channels, int size) =>
+        format.IsStack()
+            ? new Stack(output, NameOf(folder, stem, stackName, format, 0).Path, format, count, channels, size)
+            : new Files(output, folder, stem, format);
+
+    /// <summary>The path (relative to the output folder, '/' separators) and stack page of image <paramref name="index"/>
+    /// in the sink <see cref="Create"/> makes from the same names.</summary>
+    public static (string Path, int? Page) NameOf(string folder, string stem, string stackName, ImageFormat format, int index) =>
+        format.IsStack() ? (Rel(folder, stackName + format.Extension()), index) : (Rel(folder, $"{stem}_{index:D6}{format.Extension()}"), null);
+
+    /// <summary>The path and page of image <paramref name="index"/> (<see cref="NameOf"/>).</summary>
+    public abstract (string Path, int? Page) Name(int index);
+
+    /// <summary>Writes image <paramref name="index"/>, [C, H, W] in [0, 1]; a stack takes indices in order from 0.</summary>
+    public abstract void Add(int index, Tensor chw);
+
+    /// <summary>Ends the sink: a stack is completed and renamed into place; files are already in place.</summary>
+    public abstract void Commit();
+
+    public virtual void Dispose() { }
+
+    static string Rel(string folder, string name) => folder.Length == 0 ? name : $"{folder}/{name}";
+
+    sealed class Files(OutputFolder.Output output, string folder, string stem, ImageFormat format) : ImageSink
+    {
+        public override (string Path, int? Page) Name(int index) => NameOf(folder, stem, "", format, index);
+
+        public override void Add(int index, Tensor chw)
+        {
+            var path = output.Claim(Path.Combine(output.Root, Name(index).Path));
+            AtomicFile.WriteAllBytes(path, ImageEncoding.Encode(chw, format));
+        }
+
+        public override void Commit() { }
+    }
+
+    sealed class Stack : ImageSink
+    {
+        readonly string _name;
+        readonly AtomicFile.Pending _file;
+        readonly TiffStackWriter _writer;
+
+        public Stack(OutputFolder.Output output, string name, ImageFormat format, int count, int channels, int size)
+        {
+            _name = name;
+            var path = output.Claim(Path.Combine(output.Root, name));
+            _file = AtomicFile.Begin(path);
+            try
+            {
+                _writer = new TiffStackWriter(_file.Stream, count, channels, size, size, format.BitDepth());
+            }
+            catch
+            {
+                _file.Dispose();
+                throw;
+            }
+        }
+
+        public override (string Path, int? Page) Name(int index) => (_name, index);
+
+        public override void Add(int index, Tensor chw)
+        {
+            if (index != _writer.Written) throw new InvalidOperationException($"stack {_name}: image {index} added after {_writer.Written}");
+            try
+            {
+                _writer.Add(chw);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new HyphaException(ExitCode.OutputError, $"cannot write ({e.Message.TrimEnd('.')})", _file.Path, e);
+            }
+        }
+
+        public override void Commit()
+        {
+            try
+            {
+                _writer.Finish();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new HyphaException(ExitCode.OutputError, $"cannot write ({e.Message.TrimEnd('.')})", _file.Path, e);
+            }
+            _writer.Dispose();
+            _file.Commit();
+        }
+
+        public override void Dispose()
+        {
+            _writer.Dispose();
+            _file.Dispose();
+        }
+    }
+}
