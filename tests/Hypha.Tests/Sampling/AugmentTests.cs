@@ -34,7 +34,7 @@ public sealed class AugmentTests(SmallRunFixture small) : IClassFixture<SmallRun
     public static string SmallRun(string dir) => Tiny.Train(dir, "--stride", "32");
 
     static string[] Augment(string run, string outDir, params string[] extra) =>
-        ["augment", "--run", run, "--out", outDir, "--device", "cpu", "--batch", "4", .. extra];
+        ["augment", "--run", run, "--out", outDir, "--device", "cpu", .. extra.Contains("--batch") ? extra : ["--batch", "4", .. extra]];
 
     static Faults.CliResult Ok(params string[] args)
     {
