@@ -1,29 +1,36 @@
 using System.Globalization;
 using System.Text;
-using BitMiracle.LibTiff.Classic;
+using System.Buffers.Binary;
 using static TorchSharp.torch;
 
 namespace Hypha.Imaging;
 
 /// <summary>
-/// Writes images of one size into one multi-page TIFF that Fiji/ImageJ opens as a stack: uncompressed strips, one
-/// directory per plane, and on the first directory ImageJ's own ImageDescription (<see cref="Description"/>), which
-/// ImageJ reads to know the stack's layout. Gray images give one plane each (a stack of N slices); 8-bit RGB images
-/// one RGB plane each (an RGB stack); 16-bit RGB images three gray planes each, described as a 3-channel composite
-/// hyperstack of N slices, since ImageJ has no 16-bit RGB type. Through LibTiff.NET, onto any seekable stream.
+/// Writes images of one size into one multi-page TIFF that Fiji/ImageJ opens as a stack: baseline TIFF 6.0,
+/// little-endian, uncompressed, one strip per plane, every plane's pixels one after another from byte 8, then one
+/// directory per plane, the first carrying ImageJ's own ImageDescription (<see cref="Description"/>). ImageJ reads
+/// only that first directory of a file whose description says <c>images=N</c> and takes the N planes to lie
+/// contiguously from its strip, so the layout must be exactly this; LibTiff (and OpenCV through it) puts each
+/// directory between one page's pixels and the next's, which ImageJ then reads shifted by a directory per slice. Other
+/// readers (LibTiff.NET, OpenCV, tifffile) follow the directories, which point into the same bytes. Gray images give
+/// one plane each (a stack of N slices); 8-bit RGB images one RGB plane each (an RGB stack); 16-bit RGB images three
+/// gray planes each, described as a 3-channel composite hyperstack of N slices, since ImageJ has no 16-bit RGB type.
+/// Streams: planes are written as they are added, the directories when the stack is finished. Onto any seekable stream.
 /// </summary>
 public sealed class TiffStackWriter : IDisposable
 {
     /// <summary>The largest stack written: classic TIFF addresses 4 GiB, and ImageJ's own opener reads no BigTIFF.</summary>
     public const long MaxBytes = (1L << 32) - (64L << 20);
 
-    readonly Tiff _tiff;
+    readonly Stream _stream;
+    readonly long _origin;
     readonly int _images, _channels, _width, _height, _bits;
+    int _planes;
 
     /// <summary>Images added so far.</summary>
     public int Written { get; private set; }
 
-    /// <param name="stream">A writable, seekable stream; left open.</param>
+    /// <param name="stream">A writable, seekable stream, written from its current position; left open.</param>
     /// <param name="images">The number of images the stack will hold (ImageJ's description states it on the first page).</param>
     /// <param name="channels">1 (gray) or 3 (RGB).</param>
     /// <param name="bits">8 or 16.</param>
@@ -32,10 +39,12 @@ public sealed class TiffStackWriter : IDisposable
         if (images < 1) throw new ArgumentOutOfRangeException(nameof(images), images, "at least one image");
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "1 or 3");
         if (bits is not (8 or 16)) throw new ArgumentOutOfRangeException(nameof(bits), bits, "8 or 16");
+        if (!stream.CanSeek || !stream.CanWrite) throw new ArgumentException("a TIFF stack needs a writable, seekable stream", nameof(stream));
         Check(images, channels, width, height, bits);
-        (_images, _channels, _width, _height, _bits) = (images, channels, width, height, bits);
-        _tiff = Tiff.ClientOpen("stack", "w", stream, new LeaveOpen())
-                ?? throw new IOException("LibTiff.NET could not start a TIFF on the stream");
+        (_stream, _images, _channels, _width, _height, _bits) = (stream, images, channels, width, height, bits);
+        _origin = stream.Position;
+        // "II", 42, and the first directory's offset, filled in by Finish.
+        stream.Write([(byte)'I', (byte)'I', 42, 0, 0, 0, 0, 0]);
     }
 
     /// <summary>A configuration error when the stack would not fit in <see cref="MaxBytes"/> (writers check before any work).</summary>
@@ -70,61 +79,97 @@ public sealed class TiffStackWriter : IDisposable
         return d.ToString();
     }
 
+    bool Planar => _channels == 3 && _bits == 16;
+    int PlaneSamples => Planar ? 1 : _channels;
+    long PlaneBytes => (long)_width * _height * PlaneSamples * (_bits / 8);
+
     /// <summary>Adds the next image, [C, H, W] in [0, 1] (clamped), quantized as <see cref="ImageEncoding.Pixels"/> does.</summary>
     public void Add(Tensor chw)
     {
         if (Written == _images) throw new InvalidOperationException($"the stack was opened for {_images} image(s)");
         if (chw.shape[0] != _channels || chw.shape[1] != _height || chw.shape[2] != _width)
             throw new ArgumentException($"image of shape [{string.Join(", ", chw.shape)}] in a stack of [{_channels}, {_height}, {_width}]", nameof(chw));
-        if (_channels == 3 && _bits == 16)
+        if (Planar)
             for (var c = 0; c < 3; c++)
             {
                 using var plane = chw.narrow(0, c, 1);
-                Page(ImageEncoding.Pixels(plane, _bits), 1);
+                _stream.Write(ImageEncoding.Pixels(plane, _bits));
             }
-        else Page(ImageEncoding.Pixels(chw, _bits), _channels);
+        else _stream.Write(ImageEncoding.Pixels(chw, _bits));
+        _planes += Planar ? 3 : 1;
         Written++;
     }
 
-    void Page(byte[] pixels, int samples)
-    {
-        _tiff.SetField(TiffTag.SUBFILETYPE, 0);
-        _tiff.SetField(TiffTag.IMAGEWIDTH, _width);
-        _tiff.SetField(TiffTag.IMAGELENGTH, _height);
-        _tiff.SetField(TiffTag.BITSPERSAMPLE, _bits);
-        _tiff.SetField(TiffTag.SAMPLESPERPIXEL, samples);
-        _tiff.SetField(TiffTag.SAMPLEFORMAT, SampleFormat.UINT);
-        _tiff.SetField(TiffTag.PHOTOMETRIC, samples == 3 ? Photometric.RGB : Photometric.MINISBLACK);
-        _tiff.SetField(TiffTag.PLANARCONFIG, PlanarConfig.CONTIG);
-        _tiff.SetField(TiffTag.COMPRESSION, Compression.NONE);
-        _tiff.SetField(TiffTag.ROWSPERSTRIP, _height);
-        if (_planes == 0) _tiff.SetField(TiffTag.IMAGEDESCRIPTION, Description(_images, _channels, _bits));
-        if (_tiff.WriteEncodedStrip(0, pixels, pixels.Length) < 0) throw new IOException("LibTiff.NET could not write a TIFF strip");
-        if (!_tiff.WriteDirectory()) throw new IOException("LibTiff.NET could not write a TIFF directory");
-        _planes++;
-    }
-
-    int _planes;
-
-    /// <summary>Ends the file; every image the stack was opened for must have been added.</summary>
+    /// <summary>Writes the directories and ends the file; every image the stack was opened for must have been added.</summary>
     public void Finish()
     {
         if (Written != _images) throw new InvalidOperationException($"{Written} of the stack's {_images} image(s) were added");
-        _tiff.Flush();
+        var first = _stream.Position - _origin;
+        if (first % 2 == 1) { _stream.WriteByte(0); first++; } // directories start on a word boundary
+        var description = Encoding.ASCII.GetBytes(Description(_images, _channels, _bits) + "\0");
+        var samples = PlaneSamples;
+        var offset = first;
+        for (var p = 0; p < _planes; p++)
+        {
+            // Tags in ascending order; values of more than 4 bytes (the description, 3 bits-per-sample) follow the entries.
+            var entries = new List<(ushort Tag, ushort Type, uint Count, uint Value)>
+            {
+                (254, Long, 1, 0),                                   // NewSubfileType: a full-resolution page
+                (256, Long, 1, (uint)_width),                        // ImageWidth
+                (257, Long, 1, (uint)_height),                       // ImageLength
+                (258, Short, (uint)samples, (uint)_bits),            // BitsPerSample
+                (259, Short, 1, 1),                                  // Compression: none
+                (262, Short, 1, samples == 3 ? 2u : 1u),             // PhotometricInterpretation: RGB or BlackIsZero
+            };
+            if (p == 0) entries.Add((270, Ascii, (uint)description.Length, 0)); // ImageDescription
+            entries.AddRange(
+            [
+                (273, Long, 1, (uint)(8 + p * PlaneBytes)),          // StripOffsets
+                (277, Short, 1, (uint)samples),                      // SamplesPerPixel
+                (278, Long, 1, (uint)_height),                       // RowsPerStrip
+                (279, Long, 1, (uint)PlaneBytes),                    // StripByteCounts
+                (284, Short, 1, 1),                                  // PlanarConfiguration: contiguous
+                (339, Short, (uint)samples, 1),                      // SampleFormat: unsigned integer
+            ]);
+            var size = 2 + entries.Count * 12 + 4;
+            var extra = new List<byte>();
+            var ifd = new byte[size];
+            BinaryPrimitives.WriteUInt16LittleEndian(ifd, (ushort)entries.Count);
+            for (var e = 0; e < entries.Count; e++)
+            {
+                var (tag, type, count, value) = entries[e];
+                var at = ifd.AsSpan(2 + e * 12);
+                BinaryPrimitives.WriteUInt16LittleEndian(at, tag);
+                BinaryPrimitives.WriteUInt16LittleEndian(at[2..], type);
+                BinaryPrimitives.WriteUInt32LittleEndian(at[4..], count);
+                byte[] data = tag == 270 ? description
+                    : type == Short ? Enumerable.Repeat((ushort)value, (int)count).SelectMany(v => BitConverter.GetBytes(v)).ToArray()
+                    : BitConverter.GetBytes(value);
+                if (data.Length <= 4) data.CopyTo(at[8..]); // short values sit left-justified in the field
+                else
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(at[8..], (uint)(offset + size + extra.Count));
+                    extra.AddRange(data);
+                    if (extra.Count % 2 == 1) extra.Add(0);
+                }
+            }
+            var next = offset + size + extra.Count;
+            BinaryPrimitives.WriteUInt32LittleEndian(ifd.AsSpan(size - 4), p == _planes - 1 ? 0u : (uint)next);
+            _stream.Write(ifd);
+            _stream.Write(extra.ToArray());
+            offset = next;
+        }
+        var end = _stream.Position;
+        _stream.Position = _origin + 4;
+        Span<byte> head = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(head, (uint)first);
+        _stream.Write(head);
+        _stream.Position = end;
+        _stream.Flush();
     }
 
-    public void Dispose()
-    {
-        if (_disposed) return;
-        _disposed = true;
-        _tiff.Dispose();
-    }
+    const ushort Short = 3, Long = 4, Ascii = 2;
 
-    bool _disposed;
-
-    /// <summary>LibTiff.NET closes its stream when the TIFF is disposed; the caller owns this one (an atomic write flushes and renames it).</summary>
-    sealed class LeaveOpen : TiffStream
-    {
-        public override void Close(object clientData) { }
-    }
+    /// <summary>Nothing to release: the caller owns the stream (an unfinished stack is not a valid TIFF).</summary>
+    public void Dispose() { }
 }

@@ -12,13 +12,16 @@ public sealed class TrainedRunFixture : IDisposable
     public TrainedRunFixture() => Run = Tiny.Train(_tmp.Path("trained"));
 
     /// <summary>A copy of the trained run that a test may break.</summary>
-    public string CopyTo(string dir)
+    public string CopyTo(string dir) => Copy(Run, dir);
+
+    /// <summary>Copies the run folder <paramref name="run"/> to <paramref name="dir"/>; returns <paramref name="dir"/>.</summary>
+    public static string Copy(string run, string dir)
     {
-        foreach (var f in TempDir.FilesUnder(Run))
+        foreach (var f in TempDir.FilesUnder(run))
         {
             var to = Path.Combine(dir, f);
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(Path.Combine(Run, f), to);
+            File.Copy(Path.Combine(run, f), to);
         }
         return dir;
     }

@@ -11,7 +11,8 @@ namespace Hypha.Tests.Imaging;
 public static class ImageJ
 {
     /// <summary>What ImageJ made of one file.</summary>
-    public sealed record Opened(string Path, int StackSize, int Slices, int Channels, int Frames, int BitDepth, int Width, int Height, bool Hyperstack);
+    /// <param name="Sums">Per stack plane, the sum of its pixel values as ImageJ decoded them (gray images).</param>
+    public sealed record Opened(string Path, int StackSize, int Slices, int Channels, int Frames, int BitDepth, int Width, int Height, bool Hyperstack, long[] Sums);
 
     /// <summary>HYPHA_IMAGEJ_JAR if set, else Debian's /usr/share/java/ij.jar; null when it or java is missing.</summary>
     public static string? Find()
@@ -32,13 +33,22 @@ public static class ImageJ
     const string Program = """
         import ij.IJ;
         import ij.ImagePlus;
+        import ij.process.ImageProcessor;
         public class OpenInImageJ {
             public static void main(String[] args) {
                 for (String p : args) {
                     ImagePlus imp = IJ.openImage(p);
                     if (imp == null) { System.out.println("FAILED\t" + p); continue; }
+                    StringBuilder sums = new StringBuilder();
+                    for (int s = 1; s <= imp.getStackSize(); s++) {
+                        ImageProcessor ip = imp.getStack().getProcessor(s);
+                        long sum = 0;
+                        for (int i = 0; i < ip.getPixelCount(); i++) sum += ip.get(i);
+                        sums.append(s == 1 ? "" : ",").append(sum);
+                    }
                     System.out.println("OPENED\t" + p + "\t" + imp.getStackSize() + "\t" + imp.getNSlices() + "\t" + imp.getNChannels() + "\t"
-                        + imp.getNFrames() + "\t" + imp.getBitDepth() + "\t" + imp.getWidth() + "\t" + imp.getHeight() + "\t" + imp.isHyperStack());
+                        + imp.getNFrames() + "\t" + imp.getBitDepth() + "\t" + imp.getWidth() + "\t" + imp.getHeight() + "\t" + imp.isHyperStack()
+                        + "\t" + sums);
                 }
             }
         }
@@ -67,7 +77,8 @@ public static class ImageJ
                 var f = line.Split('\t');
                 Assert.True(f[0] == "OPENED", $"ImageJ could not open {f[^1]}");
                 int I(int i) => int.Parse(f[i], CultureInfo.InvariantCulture);
-                opened.Add(new Opened(f[1], I(2), I(3), I(4), I(5), I(6), I(7), I(8), f[9] == "true"));
+                opened.Add(new Opened(f[1], I(2), I(3), I(4), I(5), I(6), I(7), I(8), f[9] == "true",
+                    f[10].Split(',').Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray()));
             }
             Assert.Equal(paths.Length, opened.Count);
             return opened;

@@ -9,7 +9,7 @@ namespace Hypha.Tests.Imaging;
 public class TiffStackTests
 {
     /// <summary>What a reader finds in one directory of a TIFF.</summary>
-    public sealed record Page(int Width, int Height, int Bits, int Samples, Photometric Photometric, string? Description, byte[] Pixels);
+    public sealed record Page(int Width, int Height, int Bits, int Samples, Photometric Photometric, string? Description, byte[] Pixels, long StripOffset);
 
     /// <summary>Every directory of the TIFF at <paramref name="path"/>, through LibTiff.NET.</summary>
     public static List<Page> ReadPages(string path)
@@ -26,7 +26,8 @@ public class TiffStackTests
             var pixels = new byte[tif.StripSize() * tif.NumberOfStrips()];
             var at = 0;
             for (var s = 0; s < tif.NumberOfStrips(); s++) at += tif.ReadEncodedStrip(s, pixels, at, -1);
-            pages.Add(new Page(w, h, bits, spp, photometric, description, pixels[..at]));
+            var offsets = tif.GetField(TiffTag.STRIPOFFSETS)[0].TolongArray();
+            pages.Add(new Page(w, h, bits, spp, photometric, description, pixels[..at], offsets[0]));
         } while (tif.ReadDirectory());
         return pages;
     }
@@ -63,6 +64,8 @@ public class TiffStackTests
         Assert.Equal(expected, TiffStackWriter.Description(5, 1, bits));
         Assert.All(pages.Skip(1), p => Assert.Null(p.Description));
         for (var i = 0; i < 5; i++) Assert.Equal(ImageEncoding.Pixels(images[i].narrow(1, 0, 20), bits), pages[i].Pixels);
+        // ImageJ reads only the first directory and takes the slices to follow one another from its strip: they must.
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => 8L + i * 24 * 20 * bits / 8), pages.Select(p => p.StripOffset));
 
         // OpenCV (how Hypha and most tools read a TIFF) sees the same five images and values as the single-file encoder writes.
         var read = ImageReader.Read(path);
@@ -87,6 +90,7 @@ public class TiffStackTests
 
         var rgb16 = ReadPages(Write(dir.Path, images, 16));
         Assert.Equal(12, rgb16.Count); // image-major: slice 0's red, green, blue, then slice 1's...
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => 8L + i * 16 * 16 * 2), rgb16.Select(p => p.StripOffset));
         Assert.All(rgb16, p => Assert.Equal((1, Photometric.MINISBLACK, 16), (p.Samples, p.Photometric, p.Bits)));
         Assert.Equal("ImageJ=1.11a\nimages=12\nchannels=3\nslices=4\nhyperstack=true\nmode=composite\nloop=false\nmin=0.0\nmax=65535.0\n", rgb16[0].Description);
         Assert.Equal(ImageEncoding.Pixels(images[1].narrow(0, 2, 1), 16), rgb16[1 * 3 + 2].Pixels);

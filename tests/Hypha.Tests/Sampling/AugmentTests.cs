@@ -185,12 +185,12 @@ public sealed class AugmentTests(SmallRunFixture small) : IClassFixture<SmallRun
     [Fact]
     public void A_run_whose_images_no_longer_give_its_split_is_refused_so_nothing_trained_on_lands_in_test_real()
     {
-        var run = new TrainedRunCopy(small.Run, _tmp.Path("run"));
-        var dataset = JsonNode.Parse(File.ReadAllText(Path.Combine(run.Path, "dataset.json")))!;
+        var run = TrainedRunFixture.Copy(small.Run, _tmp.Path("run"));
+        var dataset = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "dataset.json")))!;
         dataset["train"] = (int)dataset["train"]! + 1; // as if an image had been edited since training
-        File.WriteAllText(Path.Combine(run.Path, "dataset.json"), dataset.ToJsonString());
+        File.WriteAllText(Path.Combine(run, "dataset.json"), dataset.ToJsonString());
         var outDir = _tmp.Path("aug");
-        var r = Faults.Cli.Run(Augment(run.Path, outDir, "--count", "2"));
+        var r = Faults.Cli.Run(Augment(run, outDir, "--count", "2"));
         Assert.True(r.Code == (int)ExitCode.BadInput, r.ToString());
         Assert.Contains("no longer give the split it was trained on", r.Err);
         Assert.Contains("dataset.json", r.Err);
@@ -220,23 +220,6 @@ public sealed class AugmentTests(SmallRunFixture small) : IClassFixture<SmallRun
             Assert.All(pages, p => Assert.Equal((32, 32, 16, 1), (p.Width, p.Height, p.Bits, p.Samples)));
             var (row, same) = (g.Last(), rows16.Single(x => x.Kind == g.Last().Kind && x.Split == g.Last().Split && x.Index == g.Last().Index));
             Assert.Equal(ImageReader.Read(Path.Combine(files, same.Path))[0].Pixels, ImageReader.Read(Path.Combine(stacks, row.Path))[row.Page!.Value].Pixels);
-        }
-    }
-
-    /// <summary>A copy of a run folder that a test may change.</summary>
-    sealed class TrainedRunCopy
-    {
-        public string Path { get; }
-
-        public TrainedRunCopy(string from, string to)
-        {
-            foreach (var f in Faults.TempDir.FilesUnder(from))
-            {
-                var target = System.IO.Path.Combine(to, f);
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
-                File.Copy(System.IO.Path.Combine(from, f), target);
-            }
-            Path = to;
         }
     }
 }
