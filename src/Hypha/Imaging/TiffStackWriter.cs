@@ -1,6 +1,6 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
-using System.Buffers.Binary;
 using static TorchSharp.torch;
 
 namespace Hypha.Imaging;
@@ -15,9 +15,11 @@ namespace Hypha.Imaging;
 /// readers (LibTiff.NET, OpenCV, tifffile) follow the directories, which point into the same bytes. Gray images give
 /// one plane each (a stack of N slices); 8-bit RGB images one RGB plane each (an RGB stack); 16-bit RGB images three
 /// gray planes each, described as a 3-channel composite hyperstack of N slices, since ImageJ has no 16-bit RGB type.
-/// Streams: planes are written as they are added, the directories when the stack is finished. Onto any seekable stream.
+/// Streams: planes are written as they are added, the directories when the stack is finished (until then the bytes
+/// are no valid TIFF, so write through a temporary file: <see cref="Runs.AtomicFile.Begin"/>). Onto any seekable
+/// stream, which the caller owns.
 /// </summary>
-public sealed class TiffStackWriter : IDisposable
+public sealed class TiffStackWriter
 {
     /// <summary>The largest stack written: classic TIFF addresses 4 GiB, and ImageJ's own opener reads no BigTIFF.</summary>
     public const long MaxBytes = (1L << 32) - (64L << 20);
@@ -169,7 +171,4 @@ public sealed class TiffStackWriter : IDisposable
     }
 
     const ushort Short = 3, Long = 4, Ascii = 2;
-
-    /// <summary>Nothing to release: the caller owns the stream (an unfinished stack is not a valid TIFF).</summary>
-    public void Dispose() { }
 }

@@ -28,9 +28,6 @@ public abstract class ImageSink : IDisposable
     public static (string Path, int? Page) NameOf(string folder, string stem, string stackName, ImageFormat format, int index) =>
         format.IsStack() ? (Rel(folder, stackName + format.Extension()), index) : (Rel(folder, $"{stem}_{index:D6}{format.Extension()}"), null);
 
-    /// <summary>The path and page of image <paramref name="index"/> (<see cref="NameOf"/>).</summary>
-    public abstract (string Path, int? Page) Name(int index);
-
     /// <summary>Writes image <paramref name="index"/>, [C, H, W] in [0, 1]; a stack takes indices in order from 0.</summary>
     public abstract void Add(int index, Tensor chw);
 
@@ -43,11 +40,9 @@ public abstract class ImageSink : IDisposable
 
     sealed class Files(OutputFolder.Output output, string folder, string stem, ImageFormat format) : ImageSink
     {
-        public override (string Path, int? Page) Name(int index) => NameOf(folder, stem, "", format, index);
-
         public override void Add(int index, Tensor chw)
         {
-            var path = output.Claim(Path.Combine(output.Root, Name(index).Path));
+            var path = output.Claim(Path.Combine(output.Root, NameOf(folder, stem, "", format, index).Path));
             AtomicFile.WriteAllBytes(path, ImageEncoding.Encode(chw, format));
         }
 
@@ -76,8 +71,6 @@ public abstract class ImageSink : IDisposable
             }
         }
 
-        public override (string Path, int? Page) Name(int index) => (_name, index);
-
         public override void Add(int index, Tensor chw)
         {
             if (index != _writer.Written) throw new InvalidOperationException($"stack {_name}: image {index} added after {_writer.Written}");
@@ -101,14 +94,9 @@ public abstract class ImageSink : IDisposable
             {
                 throw new HyphaException(ExitCode.OutputError, $"cannot write ({e.Message.TrimEnd('.')})", _file.Path, e);
             }
-            _writer.Dispose();
             _file.Commit();
         }
 
-        public override void Dispose()
-        {
-            _writer.Dispose();
-            _file.Dispose();
-        }
+        public override void Dispose() => _file.Dispose();
     }
 }

@@ -42,7 +42,7 @@ public class TiffStackTests
     {
         var path = Path.Combine(dir, $"stack{bits}_{images.shape[1]}.tif");
         using var fs = File.Create(path);
-        using var writer = new TiffStackWriter(fs, (int)images.shape[0], (int)images.shape[1], (int)images.shape[3], (int)images.shape[2], bits);
+        var writer = new TiffStackWriter(fs, (int)images.shape[0], (int)images.shape[1], (int)images.shape[3], (int)images.shape[2], bits);
         for (var i = 0; i < images.shape[0]; i++) writer.Add(images[i]);
         writer.Finish();
         return path;
@@ -108,7 +108,7 @@ public class TiffStackTests
         TiffStackWriter.Check(40_000, 1, 224, 224, 16); // 3.7 GiB fits
 
         using var ms = new MemoryStream();
-        using var writer = new TiffStackWriter(ms, 2, 1, 8, 8, 8);
+        var writer = new TiffStackWriter(ms, 2, 1, 8, 8, 8);
         using var one = zeros(1, 8, 8);
         writer.Add(one);
         Assert.Throws<InvalidOperationException>(writer.Finish);
