@@ -85,19 +85,33 @@ public sealed class TiffStackWriter
     int PlaneSamples => Planar ? 1 : _channels;
     long PlaneBytes => (long)_width * _height * PlaneSamples * (_bits / 8);
 
-    /// <summary>Adds the next image, [C, H, W] in [0, 1] (clamped), quantized as <see cref="ImageEncoding.Pixels"/> does.</summary>
+    /// <summary>Adds the next image, [C, H, W] in [0, 1] (clamped), quantized as <see cref="ImageEncoding.Pixels(Tensor, int)"/> does.</summary>
     public void Add(Tensor chw)
     {
-        if (Written == _images) throw new InvalidOperationException($"the stack was opened for {_images} image(s)");
         if (chw.shape[0] != _channels || chw.shape[1] != _height || chw.shape[2] != _width)
             throw new ArgumentException($"image of shape [{string.Join(", ", chw.shape)}] in a stack of [{_channels}, {_height}, {_width}]", nameof(chw));
+        Add(ImageEncoding.Pixels(chw, _bits));
+    }
+
+    /// <summary>Adds the next image as its <see cref="ImageEncoding.Pixels(Tensor, int)"/> (HWC, of the stack's bit depth).</summary>
+    public void Add(byte[] pixels)
+    {
+        if (Written == _images) throw new InvalidOperationException($"the stack was opened for {_images} image(s)");
+        var bytes = _bits / 8;
+        if (pixels.Length != _width * _height * _channels * bytes)
+            throw new ArgumentException($"{pixels.Length} bytes are not a {_width}x{_height}x{_channels} {_bits}-bit image", nameof(pixels));
         if (Planar)
+        {
+            // ImageJ's composite hyperstack: the red, green and blue planes one after another.
+            var plane = new byte[_width * _height * bytes];
             for (var c = 0; c < 3; c++)
             {
-                using var plane = chw.narrow(0, c, 1);
-                _stream.Write(ImageEncoding.Pixels(plane, _bits));
+                for (var p = 0; p < _width * _height; p++)
+                    for (var b = 0; b < bytes; b++) plane[p * bytes + b] = pixels[(p * 3 + c) * bytes + b];
+                _stream.Write(plane);
             }
-        else _stream.Write(ImageEncoding.Pixels(chw, _bits));
+        }
+        else _stream.Write(pixels);
         _planes += Planar ? 3 : 1;
         Written++;
     }

@@ -137,7 +137,7 @@ public static class AugmentWriter
                 var done = i - s0;
                 var images = SampleWriter.Batch(model, device, options.Seed, options.Settings, options.Batch, i, count,
                     k => progress?.Invoke(new AugmentProgress(SyntheticDir, done + k, s1 - s0)));
-                for (var k = 0; k < images.shape[0]; k++) sink.Add(i + k, images[k]);
+                sink.AddBatch(i, images);
             }
             sink.Commit();
         }
@@ -147,7 +147,7 @@ public static class AugmentWriter
         {
             output.Folder(Path.Combine(outDir, realDir));
             using var sink = ImageSink.Create(output, realDir, "real", "real", format, train.Count, channels, size);
-            Cut(data.Bank, train, r0, r1, (j, x) => sink.Add(j, x), RealDir, progress);
+            Cut(data.Bank, train, r0, r1, sink.AddBatch, RealDir, progress);
             sink.Commit();
         }
 
@@ -160,14 +160,21 @@ public static class AugmentWriter
             if (format.IsStack())
             {
                 using var sink = ImageSink.Create(output, testDir, "", "test-real", format, held.Count, channels, size);
-                Cut(data.Bank, heldChunks, h0, h1, (j, x) => sink.Add(j, x), TestDir, progress);
+                Cut(data.Bank, heldChunks, h0, h1, sink.AddBatch, TestDir, progress);
                 sink.Commit();
             }
             else
             {
                 using var val = ImageSink.Create(output, testDir, Split(DataSplit.Validation), "", format, 0, channels, size);
                 using var test = ImageSink.Create(output, testDir, Split(DataSplit.Test), "", format, 0, channels, size);
-                Cut(data.Bank, heldChunks, h0, h1, (j, x) => (held[j].Split == DataSplit.Validation ? val : test).Add(held[j].Index, x), TestDir, progress);
+                Cut(data.Bank, heldChunks, h0, h1, (j, x) =>
+                {
+                    var pixels = ImageEncoding.BatchPixels(x, format.BitDepth());
+                    for (var k = 0; k < pixels.Length; k++)
+                        (held[j + k].Split == DataSplit.Validation ? val : test).Add(held[j + k].Index, pixels[k], channels, size);
+                }, TestDir, progress);
+                val.Commit();
+                test.Commit();
             }
         }
 
@@ -180,7 +187,8 @@ public static class AugmentWriter
         return new AugmentResult(cls, train.Count, count, prepared.Index.Validation.Count, prepared.Index.Test.Count, Path.Combine(outDir, manifestName), written);
     }
 
-    /// <summary>Cuts chunks [start, end) of <paramref name="chunks"/> from the bank in batches of 256 and hands each to <paramref name="add"/>.</summary>
+    /// <summary>Cuts chunks [start, end) of <paramref name="chunks"/> from the bank in batches of 256 and hands each
+    /// batch, [n, C, S, S], to <paramref name="add"/> with the index of its first chunk.</summary>
     static void Cut(ChunkBank bank, IReadOnlyList<ChunkRef> chunks, int start, int end, Action<int, Tensor> add, string part, Action<AugmentProgress>? progress)
     {
         const int batch = 256;
@@ -188,8 +196,7 @@ public static class AugmentWriter
         {
             using var scope = NewDisposeScope();
             var n = Math.Min(batch, end - j);
-            var x = bank.Cut(chunks, j, n).to_type(ScalarType.Float32);
-            for (var k = 0; k < n; k++) add(j + k, x[k]);
+            add(j, bank.Cut(chunks, j, n).to_type(ScalarType.Float32));
             progress?.Invoke(new AugmentProgress(part, j + n - start, end - start));
         }
     }

@@ -6,12 +6,16 @@ namespace Hypha.Sampling;
 
 /// <summary>
 /// Where a writer puts a numbered sequence of images: one file each (<see cref="ImageFormat.Png8"/>,
-/// <see cref="ImageFormat.Tiff16"/>), each written atomically, or one TIFF stack (<see cref="ImageFormat.TiffStack"/>,
+/// <see cref="ImageFormat.Tiff16"/>), each written atomically and all flushed to disk at once on <see cref="Commit"/>
+/// (which comes before the set's manifest is written), or one TIFF stack (<see cref="ImageFormat.TiffStack"/>,
 /// <see cref="ImageFormat.TiffStack8"/>) written through a temporary file and renamed into place on
 /// <see cref="Commit"/>. Both names are fixed before any image is made, so a manifest can list them first.
 /// </summary>
 public abstract class ImageSink : IDisposable
 {
+    /// <summary>Bits per sample of the sink's format: what <see cref="Add(int, byte[], int, int)"/> takes.</summary>
+    public abstract int Bits { get; }
+
     /// <summary>
     /// A sink in <paramref name="folder"/> (relative to <paramref name="output"/>'s root, "" for the root itself):
     /// files <c>{stem}_{index:D6}.png/.tif</c>, or the stack <c>{stackName}.tif</c> of <paramref name="count"/> images of
@@ -29,9 +33,21 @@ public abstract class ImageSink : IDisposable
         format.IsStack() ? (Rel(folder, stackName + format.Extension()), index) : (Rel(folder, $"{stem}_{index:D6}{format.Extension()}"), null);
 
     /// <summary>Writes image <paramref name="index"/>, [C, H, W] in [0, 1]; a stack takes indices in order from 0.</summary>
-    public abstract void Add(int index, Tensor chw);
+    public void Add(int index, Tensor chw) => Add(index, ImageEncoding.Pixels(chw, Bits), (int)chw.shape[0], (int)chw.shape[2]);
 
-    /// <summary>Ends the sink: a stack is completed and renamed into place; files are already in place.</summary>
+    /// <summary>Writes the images of a [N, C, S, S] batch as <paramref name="start"/>, <paramref name="start"/> + 1...,
+    /// quantized in one pass (<see cref="ImageEncoding.BatchPixels"/>).</summary>
+    public void AddBatch(int start, Tensor images)
+    {
+        var pixels = ImageEncoding.BatchPixels(images, Bits);
+        for (var k = 0; k < pixels.Length; k++) Add(start + k, pixels[k], (int)images.shape[1], (int)images.shape[3]);
+    }
+
+    /// <summary>Writes image <paramref name="index"/> from its quantized pixels (<see cref="ImageEncoding.Pixels(Tensor, int)"/>
+    /// at <see cref="Bits"/>) of <paramref name="channels"/> x <paramref name="size"/> x <paramref name="size"/>.</summary>
+    public abstract void Add(int index, byte[] pixels, int channels, int size);
+
+    /// <summary>Ends the sink: a stack is completed and renamed into place; files, already in place, are flushed to disk.</summary>
     public abstract void Commit();
 
     public virtual void Dispose() { }
@@ -40,13 +56,16 @@ public abstract class ImageSink : IDisposable
 
     sealed class Files(OutputFolder.Output output, string folder, string stem, ImageFormat format) : ImageSink
     {
-        public override void Add(int index, Tensor chw)
+        public override int Bits => format.BitDepth();
+
+        public override void Add(int index, byte[] pixels, int channels, int size)
         {
             var path = output.Claim(Path.Combine(output.Root, NameOf(folder, stem, "", format, index).Path));
-            AtomicFile.WriteAllBytes(path, ImageEncoding.Encode(chw, format));
+            AtomicFile.WriteAllBytes(path, ImageEncoding.Encode(pixels, channels, size, size, format), durable: false);
         }
 
-        public override void Commit() { }
+        /// <summary>One flush to disk for all the files, instead of one each.</summary>
+        public override void Commit() => AtomicFile.SyncFileSystem(output.Root);
     }
 
     sealed class Stack : ImageSink
@@ -58,6 +77,7 @@ public abstract class ImageSink : IDisposable
         public Stack(OutputFolder.Output output, string name, ImageFormat format, int count, int channels, int size)
         {
             _name = name;
+            Bits = format.BitDepth();
             var path = output.Claim(Path.Combine(output.Root, name));
             _file = AtomicFile.Begin(path);
             try
@@ -71,12 +91,14 @@ public abstract class ImageSink : IDisposable
             }
         }
 
-        public override void Add(int index, Tensor chw)
+        public override int Bits { get; }
+
+        public override void Add(int index, byte[] pixels, int channels, int size)
         {
             if (index != _writer.Written) throw new InvalidOperationException($"stack {_name}: image {index} added after {_writer.Written}");
             try
             {
-                _writer.Add(chw);
+                _writer.Add(pixels);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -40,18 +40,20 @@ public static class ReconstructionWriter
             var mse = (x - xhat).square().flatten(1).mean([1]).to(CPU).data<float>().ToArray();
             var xc = x.to(CPU);
             var rc = xhat.to(CPU);
+            var (po, pr) = (ImageEncoding.BatchPixels(xc, format.BitDepth()), ImageEncoding.BatchPixels(rc, format.BitDepth()));
+            int channels = (int)xc.shape[1], side = (int)xc.shape[3];
             for (var k = 0; k < b; k++)
             {
                 var id = i + k;
                 if (originals is not null)
                 {
-                    originals.Add(id, xc[k]);
-                    reconstructions!.Add(id, rc[k]);
+                    originals.Add(id, po[k], channels, side);
+                    reconstructions!.Add(id, pr[k], channels, side);
                 }
                 else
                 {
-                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_orig{format.Extension()}"), ImageEncoding.Encode(xc[k], format));
-                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_recon{format.Extension()}"), ImageEncoding.Encode(rc[k], format));
+                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_orig{format.Extension()}"), ImageEncoding.Encode(po[k], channels, side, side, format));
+                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_recon{format.Extension()}"), ImageEncoding.Encode(pr[k], channels, side, side, format));
                 }
                 var c = chunks[id];
                 csv.Append(CultureInfo.InvariantCulture,

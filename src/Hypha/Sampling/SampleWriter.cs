@@ -66,11 +66,11 @@ public static class SampleWriter
                 var done = i - start;
                 var images = Batch(model, device, seed, settings, batch, i, count, i < end ? k => progress?.Invoke(done + k) : null);
                 if (i < end)
-                    for (var k = 0; k < images.shape[0]; k++)
-                    {
-                        sink!.Add(i + k, images[k]);
-                        if (!format.IsStack()) written.Add(Path.Combine(outDir, Name(format, i + k).Path));
-                    }
+                {
+                    sink!.AddBatch(i, images);
+                    if (!format.IsStack())
+                        for (var k = 0; k < images.shape[0]; k++) written.Add(Path.Combine(outDir, Name(format, i + k).Path));
+                }
                 if (i < gridCount)
                 {
                     var take = images.narrow(0, 0, Math.Min(gridCount - i, images.shape[0]));

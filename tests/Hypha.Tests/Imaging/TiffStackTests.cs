@@ -87,6 +87,16 @@ public class TiffStackTests
         Assert.All(rgb8, p => Assert.Equal((3, Photometric.RGB, 8), (p.Samples, p.Photometric, p.Bits)));
         Assert.Equal("ImageJ=1.11a\nimages=4\nslices=4\nloop=false\n", rgb8[0].Description);
         Assert.Equal(ImageEncoding.Pixels(images[2], 8), rgb8[2].Pixels);
+        // The single-file encoder (from the same quantized pixels) keeps red, green and blue in their places.
+        foreach (var format in new[] { ImageFormat.Png8, ImageFormat.Tiff16 })
+        {
+            var file = Path.Combine(dir.Path, "rgb" + format.Extension());
+            File.WriteAllBytes(file, ImageEncoding.Encode(images[2], format));
+            var read = ImageReader.Read(file)[0];
+            var scale = format == ImageFormat.Png8 ? 255f : 65535f;
+            using var expected = (images[2] * scale).round().flatten();
+            Assert.Equal(expected.data<float>().ToArray(), read.Pixels);
+        }
 
         var rgb16 = ReadPages(Write(dir.Path, images, 16));
         Assert.Equal(12, rgb16.Count); // image-major: slice 0's red, green, blue, then slice 1's...

@@ -158,7 +158,7 @@ public sealed class ShardCliTests(TrainedRunFixture vae) : IClassFixture<Trained
         var r = Faults.Cli.Run([.. args, "--out", one]);
         Assert.True(r.Code == 0, r.ToString());
         var whole = Contents(one);
-        foreach (var n in new[] { 3, 7 })
+        foreach (var n in new[] { 7 }) // 5 synthetic batches: 2 of the 7 jobs sample nothing; every job writes real chunks
         {
             var dir = _tmp.Path($"aug-{n}");
             RunShards(n, dir, args);
