@@ -15,7 +15,7 @@ public static class OutputOptions
     /// <summary>--shard K/N, parsed by <see cref="Shard.TryParse"/> (a one-line error naming the option).</summary>
     public static Option<Shard?> Shard(string what) => new("--shard")
     {
-        Description = $"Write only the K-th of N disjoint slices of {what} (K from 1), for cluster array jobs: N jobs with the same options and --out together " +
+        Description = $"Write only the K-th (from 1) of N disjoint slices of {what}, for cluster array jobs: N jobs with the same options and --out together " +
                       "write exactly the files one job would. Every job needs the same --batch. Default: 1/1 (all).",
         HelpName = "K/N",
         CustomParser = r =>
