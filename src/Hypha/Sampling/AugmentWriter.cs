@@ -125,6 +125,8 @@ public static class AugmentWriter
             ? OutputFolder.Join(outDir, options.Overwrite, manifestName, manifest,
                 () => new[] { realDir, synDir, testDir }.Select(d => Path.Combine(outDir, d)).Any(d => Directory.Exists(d) && OutputFolder.Visible(d).Any()))
             : new OutputFolder.Output(outDir, existed, Directory.EnumerateFiles(outDir).ToHashSet(), trackedOnly: false);
+        // Replacing a class: its old manifest goes first, so that a job that fails midway leaves none that lies about the files.
+        if (!shard.IsPart) File.Delete(Path.Combine(outDir, manifestName));
         // Synthetic first: sampling is where a model or setting problem shows, before the cheap parts are written.
         var (s0, s1) = shard.Batches(count, options.Batch);
         if (s1 > s0)

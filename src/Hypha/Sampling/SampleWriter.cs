@@ -50,6 +50,8 @@ public static class SampleWriter
         var manifest = Manifest.Format(Enumerable.Range(0, count).Select(i => Row(Name(format, i), i, seed, sampler, provenance)));
         using var joined = part.IsPart ? OutputFolder.Join(outDir, overwrite, ManifestName, manifest) : null;
         var target = (output ?? joined)!;
+        // With --overwrite, an earlier set's manifest goes first, so that a job that fails midway leaves none that lies about the files.
+        if (output is not null) File.Delete(Path.Combine(outDir, ManifestName));
         if (start == end)
             log?.Invoke($"shard {part} has no samples: {count} sample(s) in batches of {batch} make {(count + batch - 1) / batch} batch(es), fewer than {part.Count} shards");
 
