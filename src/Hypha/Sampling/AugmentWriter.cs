@@ -86,6 +86,9 @@ public static class AugmentWriter
         using var data = RunData.Open(run, log);
         var prepared = data.Data;
         CheckSplit(run, prepared, log);
+        if (prepared.Index.SplitMode == SplitMode.Chunks)
+            log?.Invoke("warning: the run was split by random chunks (--split chunks, as the thesis): its validation and test chunks overlap training chunks, " +
+                        "so test-real/ shares pixels with real/ and the model's training; split by images or regions for an independent test part");
         if (model.Resolution != prepared.ChunkSize || model.Channels != prepared.Channels)
             throw HyphaException.Config($"the run's model ({model.Kind}) makes {model.Channels}-channel {model.Resolution}x{model.Resolution} images but its chunks are " +
                                         $"{prepared.Channels}-channel {prepared.ChunkSize}x{prepared.ChunkSize} (a progressive run stopped before its last stage?): " +

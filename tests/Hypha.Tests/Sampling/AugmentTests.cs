@@ -198,6 +198,16 @@ public sealed class AugmentTests(SmallRunFixture small) : IClassFixture<SmallRun
     }
 
     [Fact]
+    public void A_run_split_by_random_chunks_is_augmented_with_a_warning_that_test_real_overlaps_real()
+    {
+        var run = Tiny.Train(_tmp.Path("chunks-run"), "--stride", "32", "--split", "chunks");
+        var r = Ok(Augment(run, _tmp.Path("aug"), "--count", "2"));
+        Assert.Contains("warning: the run was split by random chunks", r.Out);
+        var quiet = Ok(Augment(small.Run, _tmp.Path("aug2"), "--count", "2"));
+        Assert.DoesNotContain("warning", quiet.Out);
+    }
+
+    [Fact]
     public void Tiff16_files_and_tiff_stacks_hold_the_same_values_page_by_manifest_row()
     {
         var files = _tmp.Path("tiff16");
