@@ -18,6 +18,7 @@ public static class CliApp
             SampleCommand.Create(),
             FitPriorCommand.Create(),
             SynthesizeCommand.Create(),
+            AugmentCommand.Create(),
             ReconstructCommand.Create(),
             DoctorCommand.Create(),
             DemoCommand.Create(),

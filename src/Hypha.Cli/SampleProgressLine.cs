@@ -35,6 +35,7 @@ public sealed class SampleProgressLine(int total, int batch, string indent = "")
     public void Finish()
     {
         if (_written && _interactive) Console.WriteLine();
+        _written = false;
     }
 
     void Show(bool force)

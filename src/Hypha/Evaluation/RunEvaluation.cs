@@ -129,7 +129,7 @@ public static class RunEvaluation
             ["global_step"] = header.GlobalStep.ToString(CultureInfo.InvariantCulture),
             ["training_complete"] = header.Complete ? "true" : "false",
             ["model"] = $"{session.Config.Model.Kind} ({session.Config.Model.Descriptor.Architecture(session.Config.Model)})",
-            ["sampler"] = DescribeSampler(sampler),
+            ["sampler"] = sampler.Describe(),
             ["resolution"] = model.Resolution.ToString(CultureInfo.InvariantCulture),
             ["device"] = session.Device.ToString(),
             ["train_chunks"] = index.Train.Count.ToString(CultureInfo.InvariantCulture),
@@ -210,17 +210,5 @@ public static class RunEvaluation
             parts.Add(VaeMath.Reconstruct(model, xb).to_type(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
         }
         return cat(parts, 0);
-    }
-
-    /// <summary>The sampler settings as the metrics.jsonl context records them: a VAE's latent prior as it describes
-    /// itself (<see cref="ILatentSampler.Describe"/>), else the sampler, steps and eta given ("default" when none was set).</summary>
-    public static string DescribeSampler(SamplerSettings s)
-    {
-        var parts = new List<string>();
-        if (s.Latents is not null) parts.Add(s.Latents.Describe());
-        else if (s.Sampler is not null) parts.Add(s.Sampler);
-        if (s.Steps is not null) parts.Add($"steps {s.Steps}");
-        if (s.Eta is not null) parts.Add($"eta {s.Eta.Value.ToString(CultureInfo.InvariantCulture)}");
-        return parts.Count == 0 ? "default" : string.Join(", ", parts);
     }
 }

@@ -38,6 +38,14 @@ public interface IGenerativeModel : IDisposable
     /// the settings, not on the batch size or the count, so sample sets can be written in slices.
     /// </summary>
     Tensor Sample(SampleRequest request);
+
+    /// <summary>
+    /// The sampler that <paramref name="settings"/> resolve to, in words for provenance (manifests, metrics context),
+    /// e.g. <c>prior</c> or <c>ddim steps 50 eta 0</c>; refuses settings the family does not take, as
+    /// <see cref="Sample"/> would, so writers can check them before any work. Default: the settings given, or
+    /// <c>default</c> when none.
+    /// </summary>
+    string DescribeSampler(SamplerSettings settings) => settings.Describe();
 }
 
 /// <summary>What a loss computation may depend on besides the batch.</summary>
@@ -119,6 +127,17 @@ public sealed record SamplerSettings
 
     /// <summary>DDIM's eta, 0 deterministic to 1 ancestral-like (diffusion); null: the model's default.</summary>
     public double? Eta { get; init; }
+
+    /// <summary>The settings given, in words ("ddpm, steps 20"; "default" when none was set): how metrics.jsonl's context records them.</summary>
+    public string Describe()
+    {
+        var parts = new List<string>();
+        if (Latents is not null) parts.Add(Latents.Describe());
+        else if (Sampler is not null) parts.Add(Sampler);
+        if (Steps is not null) parts.Add($"steps {Steps}");
+        if (Eta is not null) parts.Add($"eta {Eta.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        return parts.Count == 0 ? "default" : string.Join(", ", parts);
+    }
 
     /// <summary>The option names set, as the command line spells them.</summary>
     public IEnumerable<string> Given()

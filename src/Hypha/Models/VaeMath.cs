@@ -98,6 +98,14 @@ public static class VaeMath
         return new StandardNormalLatents(model.LatentSize);
     }
 
+    /// <summary>What a VAE's <see cref="IGenerativeModel.DescribeSampler"/> says: <c>prior</c> (z ~ N(0, I), decoded), or
+    /// the loaded fitted prior as it describes itself; refuses settings a VAE does not take, by name, as sampling would.</summary>
+    public static string DescribePrior(IEncoderModel model, SamplerSettings settings)
+    {
+        using var standard = LatentsFor(model, settings);
+        return settings.Latents?.Describe() ?? LatentSamplers.Prior;
+    }
+
     /// <summary>Decodes latents in batches of <paramref name="batch"/>; returns images [N, C, H, W] on the CPU, float32.
     /// Each batch is copied once, straight into its rows of the result (no per-batch host tensors, no concatenation).</summary>
     public static Tensor DecodeBatches(IEncoderModel model, Tensor z, Device device, int batch = 256, Action<int>? progress = null)

@@ -23,14 +23,17 @@ public sealed class RunLock : IDisposable
     /// <summary>
     /// Locks the output folder <paramref name="folder"/>, creating it if missing; disposing removes a folder it created
     /// that is still empty (a verb that failed before writing). Nothing is taken when the path is a file (the writer says so).
+    /// <paramref name="shared"/> (default false) takes a shared lock instead, for the jobs of one sharded set
+    /// (<c>--shard K/N</c>), which write disjoint files into one folder at the same time: they exclude every
+    /// unsharded writer, and it excludes them.
     /// </summary>
-    public static RunLock? ForOutput(string folder)
+    public static RunLock? ForOutput(string folder, bool shared = false)
     {
         if (File.Exists(folder)) return null;
         var created = !Directory.Exists(folder);
         try { Directory.CreateDirectory(folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // the writer reports it
-        try { return Take(folder, "output folder", created ? Path.GetFullPath(folder) : null); }
+        try { return Take(folder, "output folder", created ? Path.GetFullPath(folder) : null, shared); }
         catch
         {
             if (created) TryRemoveEmpty(Path.GetFullPath(folder));
@@ -38,15 +41,15 @@ public sealed class RunLock : IDisposable
         }
     }
 
-    static RunLock? Take(string folder, string what, string? createdFolder)
+    static RunLock? Take(string folder, string what, string? createdFolder, bool shared = false)
     {
         if (OperatingSystem.IsWindows()) return null;
         int fd;
         try { fd = open(folder, 0 /* O_RDONLY */); }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
         if (fd < 0) return null; // cannot open: the writer reports the folder's problem
-        const int LockEx = 2, LockNb = 4;
-        if (flock(fd, LockEx | LockNb) == 0) return new RunLock(fd, createdFolder);
+        const int LockSh = 1, LockEx = 2, LockNb = 4;
+        if (flock(fd, (shared ? LockSh : LockEx) | LockNb) == 0) return new RunLock(fd, createdFolder);
         var errno = Marshal.GetLastPInvokeError();
         var holder = errno is 11 or 35 ? Holder(fd) : null; // EWOULDBLOCK: Linux 11, macOS 35
         close(fd);
@@ -65,9 +68,9 @@ public sealed class RunLock : IDisposable
             if (ino is null) return null;
             foreach (var line in File.ReadLines("/proc/locks"))
             {
-                // 1: FLOCK  ADVISORY  WRITE 32170 fe:00:247152 0 EOF
+                // 1: FLOCK  ADVISORY  WRITE 32170 fe:00:247152 0 EOF (READ for a shared lock)
                 var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (f.Length >= 6 && f[1] == "FLOCK" && f[3] == "WRITE" && f[5].EndsWith(":" + ino, StringComparison.Ordinal) && int.TryParse(f[4], out var pid))
+                if (f.Length >= 6 && f[1] == "FLOCK" && f[3] is ("WRITE" or "READ") && f[5].EndsWith(":" + ino, StringComparison.Ordinal) && int.TryParse(f[4], out var pid))
                     return pid;
             }
         }

@@ -10,8 +10,10 @@ using static TorchSharp.torch;
 namespace Hypha.Sampling;
 
 /// <summary>
-/// Writes each chunk and its reconstruction as a named pair (<c>000123_orig.png</c>, <c>000123_recon.png</c>),
-/// side-by-side grids of 50 pairs (<c>grid_000.png</c>...), and <c>chunks.csv</c> (source image, x, y, MSE, PSNR).
+/// Writes each chunk and its reconstruction as a named pair (<c>000123_orig.png</c>, <c>000123_recon.png</c>), or
+/// with a stack format as two paired TIFF stacks (<c>originals.tif</c>, <c>reconstructions.tif</c>: slice i of each is
+/// row i of chunks.csv), side-by-side grids of 50 pairs (<c>grid_000.png</c>...), and <c>chunks.csv</c> (source image,
+/// x, y, MSE, PSNR).
 /// </summary>
 public static class ReconstructionWriter
 {
@@ -23,9 +25,12 @@ public static class ReconstructionWriter
         var all = data.Index.Train;
         int n = limit > 0 ? Math.Min(limit, all.Count) : all.Count;
         var chunks = Enumerable.Range(0, n).Select(i => all[(int)((long)i * all.Count / n)]).ToList();
+        if (format.IsStack()) TiffStackWriter.Check(n, model.Channels, model.Resolution, model.Resolution, format.BitDepth());
         var csv = new StringBuilder("index,image,x,y,mse_per_pixel,psnr\n");
         Tensor? gridOrig = null, gridRecon = null;
         int gridNo = 0, done = 0;
+        using var originals = format.IsStack() ? ImageSink.Create(output, "", "", "originals", format, n, model.Channels, model.Resolution) : null;
+        using var reconstructions = format.IsStack() ? ImageSink.Create(output, "", "", "reconstructions", format, n, model.Channels, model.Resolution) : null;
         for (var i = 0; i < n; i += batch)
         {
             using var scope = NewDisposeScope();
@@ -35,11 +40,21 @@ public static class ReconstructionWriter
             var mse = (x - xhat).square().flatten(1).mean([1]).to(CPU).data<float>().ToArray();
             var xc = x.to(CPU);
             var rc = xhat.to(CPU);
+            var (po, pr) = (ImageEncoding.BatchPixels(xc, format.BitDepth()), ImageEncoding.BatchPixels(rc, format.BitDepth()));
+            int channels = (int)xc.shape[1], side = (int)xc.shape[3];
             for (var k = 0; k < b; k++)
             {
                 var id = i + k;
-                AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_orig{format.Extension()}"), ImageEncoding.Encode(xc[k], format));
-                AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_recon{format.Extension()}"), ImageEncoding.Encode(rc[k], format));
+                if (originals is not null)
+                {
+                    originals.Add(id, po[k], channels, side);
+                    reconstructions!.Add(id, pr[k], channels, side);
+                }
+                else
+                {
+                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_orig{format.Extension()}"), ImageEncoding.Encode(po[k], channels, side, side, format));
+                    AtomicFile.WriteAllBytes(Path.Combine(outDir, $"{id:D6}_recon{format.Extension()}"), ImageEncoding.Encode(pr[k], channels, side, side, format));
+                }
                 var c = chunks[id];
                 csv.Append(CultureInfo.InvariantCulture,
                     $"{id},{data.Images[c.Image].Label.Replace(',', ';')},{c.X},{c.Y},{mse[k]:G6},{Psnr.FromMse(mse[k]):F3}\n");
@@ -54,6 +69,8 @@ public static class ReconstructionWriter
             done += b;
             progress?.Invoke(done);
         }
+        originals?.Commit();
+        reconstructions?.Commit();
         AtomicFile.WriteAllText(Path.Combine(outDir, "chunks.csv"), csv.ToString());
         output.Commit();
         return n;

@@ -12,13 +12,16 @@ public sealed class TrainedRunFixture : IDisposable
     public TrainedRunFixture() => Run = Tiny.Train(_tmp.Path("trained"));
 
     /// <summary>A copy of the trained run that a test may break.</summary>
-    public string CopyTo(string dir)
+    public string CopyTo(string dir) => Copy(Run, dir);
+
+    /// <summary>Copies the run folder <paramref name="run"/> to <paramref name="dir"/>; returns <paramref name="dir"/>.</summary>
+    public static string Copy(string run, string dir)
     {
-        foreach (var f in TempDir.FilesUnder(Run))
+        foreach (var f in TempDir.FilesUnder(run))
         {
             var to = Path.Combine(dir, f);
             Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-            File.Copy(Path.Combine(Run, f), to);
+            File.Copy(Path.Combine(run, f), to);
         }
         return dir;
     }
@@ -198,7 +201,7 @@ public sealed class CheckpointAndOutputTests(TrainedRunFixture trained) : IClass
 
         r = Cli.Run("sample", "--run", trained.Run, "--out", outDir, "--count", "3", "--device", "cpu", "--overwrite");
         Assert.True(r.Code == 0, r.ToString());
-        Assert.Equal(["grid.png", "notes.txt", "sample_000000.png", "sample_000001.png", "sample_000002.png"], TempDir.FilesUnder(outDir));
+        Assert.Equal(["grid.png", "manifest.csv", "notes.txt", "sample_000000.png", "sample_000001.png", "sample_000002.png"], TempDir.FilesUnder(outDir));
         Assert.Equal("keep me", File.ReadAllText(Path.Combine(outDir, "notes.txt")));
         Assert.Equal([0x89, (byte)'P'], File.ReadAllBytes(Path.Combine(outDir, "sample_000000.png"))[..2]);
 

@@ -79,6 +79,6 @@ public sealed class OverwriteSamplesTests : IDisposable
         File.WriteAllText(Path.Combine(outDir, "notes.txt"), "keep me");
         r = Cli.Run("sample", "--run", run, "--out", outDir, "--count", "2", "--device", "cpu", "--overwrite", "--seed", "3");
         Assert.True(r.Code == 0, r.ToString());
-        Assert.Equal(["grid.png", "notes.txt", "sample_000000.png", "sample_000001.png"], TempDir.FilesUnder(outDir));
+        Assert.Equal(["grid.png", "manifest.csv", "notes.txt", "sample_000000.png", "sample_000001.png"], TempDir.FilesUnder(outDir));
     }
 }

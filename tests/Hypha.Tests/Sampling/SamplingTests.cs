@@ -52,7 +52,7 @@ public class SamplingTests
 
         var e = Assert.Throws<HyphaException>(() => SampleWriter.Write(session.Model, session.Device, 3, dir["a"], seed: 1));
         Assert.Equal(ExitCode.OutputError, e.Code);
-        Assert.Equal(10 + 1, Directory.GetFiles(dir["a"]).Length);
+        Assert.Equal(10 + 2, Directory.GetFiles(dir["a"]).Length); // the samples, grid.png and manifest.csv
 
         var tiff = SampleWriter.Write(session.Model, session.Device, 2, dir["t"], seed: 7, format: ImageFormat.Tiff16);
         var t = ImageReader.Read(tiff[0])[0];

@@ -95,6 +95,13 @@ public sealed class DiffusionModel : nn.Module, IGenerativeModel, IStepHook, ITr
         return new DdimSampler(Schedule, steps, settings.Eta ?? Options.Eta);
     }
 
+    /// <summary>The resolved sampler, e.g. <c>ddim steps 50 eta 0</c> or <c>ddpm steps 1000</c> (<see cref="SamplerFor"/>'s checks apply).</summary>
+    public string DescribeSampler(SamplerSettings settings) => SamplerFor(settings) switch
+    {
+        DdimSampler d => FormattableString.Invariant($"ddim steps {d.Timesteps.Count} eta {d.Eta}"),
+        var other => $"ddpm steps {other.Timesteps.Count}",
+    };
+
     public Tensor Sample(SampleRequest request)
     {
         if (request.Count < 1) throw new ArgumentException("no samples asked for", nameof(request));

@@ -137,6 +137,8 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
         return sum + 4L * Channels * Resolution * Resolution;
     }
 
+    public string DescribeSampler(SamplerSettings settings) => VaeMath.DescribePrior(this, settings);
+
     Tensor ProgressBuffer() => named_buffers().First(b => b.name == "progress").buffer;
 
     (int Stage, double Alpha) Read()

@@ -73,6 +73,8 @@ public sealed class ResNetVae : nn.Module, ILikelihoodModel, IAuxiliaryModel, IW
         long s = Options.Resolution / 32, w = Options.Width, c = Options.Channels;
         return 2 * s * s * (824 * w + 2048 * c);
     }
+
+    public string DescribeSampler(SamplerSettings settings) => VaeMath.DescribePrior(this, settings);
 }
 
 /// <summary>The <c>resnet_vae</c> family: the thesis's ResNet-18 VAE.</summary>
