@@ -99,11 +99,11 @@ public static class VaeMath
     }
 
     /// <summary>What a VAE's <see cref="IGenerativeModel.DescribeSampler"/> says: <c>prior</c> (z ~ N(0, I), decoded), or
-    /// the loaded fitted prior as it describes itself; refuses settings a VAE does not take, by name, as sampling would.</summary>
+    /// the loaded fitted prior's name (<c>gmm</c>, <c>latent-diffusion</c>); refuses settings a VAE does not take, by name, as sampling would.</summary>
     public static string DescribePrior(IEncoderModel model, SamplerSettings settings)
     {
         using var standard = LatentsFor(model, settings);
-        return settings.Latents?.Describe() ?? LatentSamplers.Prior;
+        return settings.Latents?.Name ?? LatentSamplers.Prior;
     }
 
     /// <summary>Decodes latents in batches of <paramref name="batch"/>; returns images [N, C, H, W] on the CPU, float32.

@@ -98,7 +98,8 @@ public sealed class ModelMemoryTests : IDisposable
         var r = Cli.Run("sample", "--run", run, "--out", outDir, "--count", int.MaxValue.ToString(), "--batch", int.MaxValue.ToString());
         Assert.True(r.Code == (int)ExitCode.OutOfMemory, r.ToString());
         var line = Assert.Single(r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.StartsWith("error: out of memory: libtorch could not allocate 256 TiB on the CPU", line);
+        // libtorch's allocation of the latents, or .NET's of the set's manifest (written before sampling), fails first.
+        Assert.StartsWith("error: out of memory: ", line);
         Assert.False(Directory.Exists(outDir), "the failed sampling left its output folder");
     }
 }

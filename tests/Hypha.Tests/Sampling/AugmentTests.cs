@@ -161,7 +161,7 @@ public sealed class AugmentTests(SmallRunFixture small) : IClassFixture<SmallRun
     [InlineData("both", "--count and --synthetic-per-real both say how many")]
     [InlineData("ratio0", "--synthetic-per-real must be a positive number (got 0)")]
     [InlineData("class", "--class: 'a/b' must be a folder name")]
-    [InlineData("steps", "--steps does not apply to the run's model (resnet_vae)")]
+    [InlineData("steps", "--steps applies to --sampler latent-diffusion only")]
     [InlineData("tiny-ratio", "gives no synthetic image")]
     public void Bad_options_are_one_line_errors_before_any_work(string how, string message)
     {
