@@ -39,7 +39,7 @@ public class HostAllocatorTests
             try
             {
                 for (var round = 0; round < 12; round++)
-                    if (Round() is var n && round >= 2) faults.Add(n); // the first rounds grow the heap
+                    if (Round() is var n && round >= 4) faults.Add(n); // the first rounds grow the heap (a third one did once, with the suite running beside it)
             }
             catch (Exception e)
             {
