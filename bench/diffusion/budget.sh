@@ -3,10 +3,12 @@
 # thread, stopped at each budget (epochs of 8,192 chunks, given by EPOCHS), copied, and the copy is scored by
 # `hypha evaluate` and sampled for a grid, then training resumes. The budget is counted in training images, which
 # does not depend on what else the machine runs; the wall-clock seconds of each stretch are logged beside it.
-# Usage: bench/diffusion/budget.sh   (env: EPOCHS "1 2 4 8"; CORE 1; WORK; OUT; DATA)
+# Usage: bench/diffusion/budget.sh   (env: EPOCHS "1 2 4 8"; SCORE, the epochs to score, default all of EPOCHS;
+#        CORE 1; WORK; OUT; DATA)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 EPOCHS=${EPOCHS:-"1 2 4 8"}
+SCORE=${SCORE:-$EPOCHS}
 CORE=${CORE:-1}
 DATA=${DATA:-/work/shared/data/amf_ink_roots}
 WORK=${WORK:-$repo/out/budget}
@@ -29,6 +31,7 @@ for e in $EPOCHS; do
   fi
   end=$(date +%s)
   printf '%s\t%s\t%s\n' "$e" "$((e * 8192))" "$((end - start))" >> "$OUT/stretches.tsv"
+  case " $SCORE " in *" $e "*) ;; *) continue ;; esac
   snap="$WORK/e$e"
   cp -r "$WORK/run" "$snap"
   rm -f "$snap"/.lock "$snap"/metrics.jsonl
@@ -38,4 +41,4 @@ for e in $EPOCHS; do
   cp "$WORK/grid-e$e/grid.png" "$OUT/samples-e$e.png"
 done
 cp "$WORK/train.log" "$OUT/"
-python3 "$repo/bench/diffusion/table.py" $(for e in $EPOCHS; do echo "$OUT/metrics-e$e.jsonl"; done) | tee "$OUT/table.md"
+python3 "$repo/bench/diffusion/table.py" $(for e in $SCORE; do echo "$OUT/metrics-e$e.jsonl"; done) | tee "$OUT/table.md"
