@@ -31,6 +31,7 @@ public static class DiffusionBench
         using var optimizer = TrainingOptimizer.For(model, 2e-4);
         void Sync() { if (device.type == DeviceType.CUDA) cuda.synchronize(); }
         var order = EpochOrder.For(data.Index.Train.Count, 0, 0, 0);
+        var rssBeforeTrain = Hypha.Torch.PeakMemory.CurrentHostMiB();
         var train = new List<double>();
         for (var i = 0; i < a.Warmup + a.Steps; i++)
         {
@@ -48,6 +49,7 @@ public static class DiffusionBench
             if (i >= a.Warmup) train.Add(clock.Elapsed.TotalMilliseconds);
         }
 
+        var peakAfterTrain = Hypha.Torch.PeakMemory.HostMiB();
         model.Module.eval();
         var sampler = model.SamplerFor(new SamplerSettings { Sampler = "ddim", Steps = 50 });
         var sample = new List<double>();
@@ -84,6 +86,8 @@ public static class DiffusionBench
             ["train_images_per_s"] = Math.Round(a.Batch / (trainMs / 1000), 2), ["train_step_ms_median"] = Math.Round(trainMs, 1),
             ["sample_images_per_s"] = Math.Round(a.Samples / (sampleMs * sampler.Timesteps.Count / 1000), 3),
             ["sample_step_ms_median"] = Math.Round(sampleMs, 1), ["peak_rss_mib"] = Hypha.Torch.PeakMemory.HostMiB(),
+            ["rss_before_train_mib"] = Math.Round(rssBeforeTrain, 1), ["peak_rss_train_mib"] = Math.Round(peakAfterTrain, 1),
+            ["malloc"] = Hypha.Torch.HostAllocator.State,
         };
         Console.Error.WriteLine($"precision {a.Precision}, layout {(config.Train.ChannelsLast ? "channels-last" : "nchw")}, {train.Count} train steps, {sample.Count} sample steps timed");
         Console.WriteLine(JsonSerializer.Serialize(result));

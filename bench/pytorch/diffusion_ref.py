@@ -227,6 +227,11 @@ def rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def current_rss_mib():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
+
+
 def parse_mult(s):
     return tuple(int(v) for v in s.split(","))
 
@@ -275,7 +280,7 @@ def main():
         ema = Ema(model, 0.999)
         g = torch.Generator().manual_seed(0)
         x = torch.rand((a.batch, 1, a.chunk, a.chunk), generator=g)
-        times = []
+        times, rss_before_train = [], current_rss_mib()
         for i in range(a.warmup + a.steps):
             t0 = time.perf_counter()
             loss = step_loss(model, x, ab, "v", g)
@@ -288,7 +293,8 @@ def main():
         res = {"impl": "pytorch", "torch": torch.__version__, "mode": "diffusion", "chunk": a.chunk, "batch": a.batch,
                "width": a.width, "mult": list(mult), "res_blocks": a.res_blocks, "attn": list(attn), "params": params,
                "threads": a.threads, "train_images_per_s": a.batch * len(times) / sum(times),
-               "train_step_ms_median": 1000 * statistics.median(times)}
+               "train_step_ms_median": 1000 * statistics.median(times),
+               "rss_before_train_mib": round(rss_before_train, 1), "peak_rss_train_mib": round(rss_mib(), 1)}
         if a.sample_steps > 0:
             with torch.no_grad():
                 ddim(ema.model, ab, a.sample_count, (1, a.chunk, a.chunk), 2, 0.0, "v", 1)  # warm-up

@@ -4,12 +4,17 @@ namespace Hypha.Torch;
 public static class PeakMemory
 {
     /// <summary>Peak resident host memory (VmHWM in /proc/self/status) in MiB; NaN where /proc is unavailable.</summary>
-    public static double HostMiB()
+    public static double HostMiB() => StatusMiB("VmHWM:");
+
+    /// <summary>Resident host memory now (VmRSS in /proc/self/status) in MiB; NaN where /proc is unavailable.</summary>
+    public static double CurrentHostMiB() => StatusMiB("VmRSS:");
+
+    static double StatusMiB(string field)
     {
         const string status = "/proc/self/status";
         if (!File.Exists(status)) return double.NaN;
         foreach (var line in File.ReadLines(status))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
                 return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
         return double.NaN;
     }

@@ -34,14 +34,16 @@ public sealed class AttentionBlock : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], h = x.shape[2], w = x.shape[3], d = _channels / _heads;
-        var y = qkv.forward(norm.forward(x));                       // [B, 3ch, H, W]
+        var y = UNet.Consume(norm.forward(x), qkv.forward);            // [B, 3ch, H, W]
         y = y.reshape(b, 3, _heads, d, h * w).permute(1, 0, 2, 4, 3); // [3, B, heads, HW, d]
         var q = y[0];
         var k = y[1];
         var v = y[2];
         var o = nn.functional.scaled_dot_product_attention(q, k, v);  // [B, heads, HW, d], scale 1/sqrt(d)
-        o = o.permute(0, 1, 3, 2).reshape(b, _channels, h, w);
-        var result = x.to_type(o.dtype) + proj.forward(o);
+        y.Dispose();
+        o = UNet.Consume(o, v => v.permute(0, 1, 3, 2).reshape(b, _channels, h, w));
+        o = UNet.Consume(o, proj.forward);
+        var result = x.to_type(o.dtype) + o;
         return result.MoveToOuterDisposeScope();
     }
 }

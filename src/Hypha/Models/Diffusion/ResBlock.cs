@@ -39,12 +39,20 @@ public sealed class ResBlock : Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor x, Tensor temb)
     {
+        // Intermediates are disposed as soon as they are consumed (UNet.Consume), not at the end of the block.
         using var scope = NewDisposeScope();
-        var h = conv1.forward(nn.functional.silu(norm1.forward(x)));
-        var t = temb_proj.forward(nn.functional.silu(temb));
-        h = h + t.to_type(h.dtype).unsqueeze(-1).unsqueeze(-1);
-        h = conv2.forward(dropout.forward(nn.functional.silu(norm2.forward(h))));
+        var h = UNet.Consume(UNet.Consume(norm1.forward(x), v => nn.functional.silu(v)), conv1.forward);
+        using (var t = UNet.Consume(nn.functional.silu(temb), temb_proj.forward))
+        using (var column = t.to_type(h.dtype).unsqueeze(-1).unsqueeze(-1))
+            h = UNet.Consume(h, v => v + column);
+        h = UNet.Consume(h, norm2.forward);
+        h = UNet.Consume(h, v => nn.functional.silu(v));
+        h = UNet.Consume(h, dropout.forward);
+        h = UNet.Consume(h, conv2.forward);
         var s = skip is null ? x : skip.forward(x);
-        return (s.to_type(h.dtype) + h).MoveToOuterDisposeScope();
+        var result = s.to_type(h.dtype) + h;
+        h.Dispose();
+        if (skip is not null) s.Dispose();
+        return result.MoveToOuterDisposeScope();
     }
 }

@@ -87,16 +87,30 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
 
     public override Tensor forward(Tensor x, Tensor t)
     {
+        // Every intermediate is disposed as soon as its consumer has run, as Python's reference counting frees it: a
+        // scope over the whole forward would keep every activation of the network alive until the end, which under
+        // no_grad (sampling) doubles the peak memory. Tensors that backward needs are held by autograd meanwhile.
         using var scope = NewDisposeScope();
-        var temb = time_mlp.forward(TimestepEmbedding(t, _width));
+        Tensor temb;
+        using (var embedding = TimestepEmbedding(t, _width)) temb = time_mlp.forward(embedding);
         var h = conv_in.forward(x);
         var skips = new Stack<Tensor>();
         skips.Push(h);
         foreach (var level in down) h = level.Forward(h, temb, skips);
         h = mid.forward(h, temb);
         for (var i = up.Count - 1; i >= 0; i--) h = up[i].Forward(h, temb, skips);
-        h = conv_out.forward(nn.functional.silu(norm_out.forward(h)));
+        h = Consume(h, norm_out.forward);
+        h = Consume(h, v => nn.functional.silu(v));
+        h = Consume(h, conv_out.forward);
         return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>f(input), then disposes input (unless f returned the very same object).</summary>
+    internal static Tensor Consume(Tensor input, Func<Tensor, Tensor> f)
+    {
+        var output = f(input);
+        if (!ReferenceEquals(output, input)) input.Dispose();
+        return output;
     }
 
     /// <summary>Sets a convolution's weight and bias to zero.</summary>
@@ -120,7 +134,8 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            return linear2.forward(nn.functional.silu(linear1.forward(x))).MoveToOuterDisposeScope();
+            var h = Consume(Consume(linear1.forward(x), v => nn.functional.silu(v)), linear2.forward);
+            return h.MoveToOuterDisposeScope();
         }
     }
 
@@ -148,12 +163,13 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
             }
         }
 
+        /// <summary>The level's blocks on h (owned by <paramref name="skips"/>); each block's output is pushed there too.</summary>
         public Tensor Forward(Tensor h, Tensor temb, Stack<Tensor> skips)
         {
             for (var j = 0; j < res.Count; j++)
             {
                 h = res[j].forward(h, temb);
-                if (attn is not null) h = attn[j].forward(h);
+                if (attn is not null) h = Consume(h, attn[j].forward);
                 skips.Push(h);
             }
             if (downsample is not null)
@@ -180,7 +196,9 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
             register_module("res2", res2);
         }
 
-        public override Tensor forward(Tensor h, Tensor temb) => res2.forward(attn.forward(res1.forward(h, temb)), temb);
+        /// <summary>res2(attn(res1(h))); h stays the caller's, the intermediates are disposed.</summary>
+        public override Tensor forward(Tensor h, Tensor temb) =>
+            Consume(Consume(res1.forward(h, temb), attn.forward), a => res2.forward(a, temb));
     }
 
     sealed class UpLevel : Module
@@ -205,16 +223,25 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
             }
         }
 
+        /// <summary>The level's blocks on h and the skips they pop; takes ownership of h and of each popped skip.</summary>
         public Tensor Forward(Tensor h, Tensor temb, Stack<Tensor> skips)
         {
             for (var j = 0; j < res.Count; j++)
             {
-                var s = skips.Pop();
-                h = res[j].forward(cat([h, s.to_type(h.dtype)], 1), temb);
-                if (attn is not null) h = attn[j].forward(h);
+                Tensor joined;
+                using (var s = skips.Pop())
+                using (var cast = s.to_type(h.dtype))
+                    joined = cat([h, cast], 1);
+                h.Dispose();
+                var block = res[j];
+                h = Consume(joined, c => block.forward(c, temb));
+                if (attn is not null) h = Consume(h, attn[j].forward);
             }
             if (upsample is not null)
-                h = upsample.forward(nn.functional.interpolate(h, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest));
+            {
+                h = Consume(h, x => nn.functional.interpolate(x, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest));
+                h = Consume(h, upsample.forward);
+            }
             return h;
         }
     }
