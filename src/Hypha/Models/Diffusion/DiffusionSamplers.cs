@@ -31,39 +31,32 @@ public interface IDiffusionSampler
 }
 
 /// <summary>
-/// DDIM (Song et al. 2021) with trailing spacing: x0 clamped to [-clip, clip] (images: 1; no clamp when clip is null,
-/// as for the latent-diffusion prior's unbounded latents), eps recomputed from the clamped x0,
-/// sigma = eta sqrt((1 - ab_prev) / (1 - ab_t)) sqrt(1 - ab_t / ab_prev),
-/// x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) eps + sigma z, ab_prev = 1 after the last step.
-/// Eta 0 (default) is deterministic.
+/// What the samplers share: the schedule, the respaced trailing timesteps, the x0 estimate (clamped to
+/// [-<see cref="EstimateClip"/>, EstimateClip], or not at all when it is null) and <see cref="Step"/> as the
+/// <see cref="Update"/> of that estimate. A sampler adds its update rule and when it needs noise.
 /// </summary>
-public sealed class DdimSampler : IDiffusionSampler
+public abstract class DiffusionSampler : IDiffusionSampler
 {
-    readonly NoiseSchedule _schedule;
-    readonly int[] _timesteps;
+    protected readonly NoiseSchedule _schedule;
+    protected readonly int[] _timesteps;
 
-    public double Eta { get; }
-
-    /// <summary>Bound of the x0 estimate's clamp; null: no clamp.</summary>
-    public double? Clip { get; }
-
-    /// <param name="clip">Clamp the x0 estimate to [-clip, clip]; default 1 (images in [-1, 1]); null: no clamp.</param>
-    public DdimSampler(NoiseSchedule schedule, int steps = 50, double eta = 0, double? clip = 1)
+    protected DiffusionSampler(NoiseSchedule schedule, int steps)
     {
-        if (!(eta >= 0 && eta <= 1)) throw HyphaException.Config($"DDIM eta must be in [0, 1] (got {eta})");
-        if (clip is { } c && !(c > 0)) throw new ArgumentOutOfRangeException(nameof(clip), c, "the clamp bound must be positive");
         _schedule = schedule;
         _timesteps = schedule.TrailingTimesteps(steps);
-        Eta = eta;
-        Clip = clip;
     }
 
     public IReadOnlyList<int> Timesteps => _timesteps;
 
-    public bool NeedsNoise(int k) => Eta > 0 && k < _timesteps.Length - 1;
+    /// <summary>Bound of the x0 estimate's clamp; null: no clamp.</summary>
+    public abstract double? EstimateClip { get; }
 
-    /// <summary>ab at step k and after it.</summary>
-    (double Ab, double AbPrev) AlphaBars(int k) =>
+    public abstract bool NeedsNoise(int k);
+
+    public abstract Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z);
+
+    /// <summary>ab at step k and after it (1 after the last step).</summary>
+    protected (double Ab, double AbPrev) AlphaBars(int k) =>
         (_schedule.AlphaBar[_timesteps[k]], k + 1 < _timesteps.Length ? _schedule.AlphaBar[_timesteps[k + 1]] : 1.0);
 
     public (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z)
@@ -77,10 +70,38 @@ public sealed class DdimSampler : IDiffusionSampler
     {
         using var scope = NewDisposeScope();
         var (x0, _) = _schedule.SplitAt(output, xt, _timesteps[k]);
-        return (Clip is { } c ? x0.clamp(-c, c) : x0).MoveToOuterDisposeScope();
+        return (EstimateClip is { } c ? x0.clamp(-c, c) : x0).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// DDIM (Song et al. 2021) with trailing spacing: x0 clamped to [-clip, clip] (images: 1; no clamp when clip is null,
+/// as for the latent-diffusion prior's unbounded latents), eps recomputed from the clamped x0,
+/// sigma = eta sqrt((1 - ab_prev) / (1 - ab_t)) sqrt(1 - ab_t / ab_prev),
+/// x_prev = sqrt(ab_prev) x0 + sqrt(1 - ab_prev - sigma^2) eps + sigma z, ab_prev = 1 after the last step.
+/// Eta 0 (default) is deterministic.
+/// </summary>
+public sealed class DdimSampler : DiffusionSampler
+{
+    public double Eta { get; }
+
+    /// <summary>Bound of the x0 estimate's clamp; null: no clamp.</summary>
+    public double? Clip { get; }
+
+    /// <param name="clip">Clamp the x0 estimate to [-clip, clip]; default 1 (images in [-1, 1]); null: no clamp.</param>
+    public DdimSampler(NoiseSchedule schedule, int steps = 50, double eta = 0, double? clip = 1) : base(schedule, steps)
+    {
+        if (!(eta >= 0 && eta <= 1)) throw HyphaException.Config($"DDIM eta must be in [0, 1] (got {eta})");
+        if (clip is { } c && !(c > 0)) throw new ArgumentOutOfRangeException(nameof(clip), c, "the clamp bound must be positive");
+        Eta = eta;
+        Clip = clip;
     }
 
-    public Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z)
+    public override double? EstimateClip => Clip;
+
+    public override bool NeedsNoise(int k) => Eta > 0 && k < _timesteps.Length - 1;
+
+    public override Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z)
     {
         using var scope = NewDisposeScope();
         var (ab, abPrev) = AlphaBars(k);
@@ -104,41 +125,18 @@ public sealed class DdimSampler : IDiffusionSampler
 /// sqrt(ab_prev) beta / (1 - ab_t) x0 + sqrt(alpha) (1 - ab_prev) / (1 - ab_t) x_t and variance
 /// (1 - ab_prev) / (1 - ab_t) beta; x0 is clamped to [-1, 1]; noise is added at every step but the last.
 /// </summary>
-public sealed class DdpmSampler : IDiffusionSampler
+public sealed class DdpmSampler : DiffusionSampler
 {
-    readonly NoiseSchedule _schedule;
-    readonly int[] _timesteps;
+    public DdpmSampler(NoiseSchedule schedule, int steps = 50) : base(schedule, steps) { }
 
-    public DdpmSampler(NoiseSchedule schedule, int steps = 50)
-    {
-        _schedule = schedule;
-        _timesteps = schedule.TrailingTimesteps(steps);
-    }
+    public override double? EstimateClip => 1;
 
-    public IReadOnlyList<int> Timesteps => _timesteps;
+    public override bool NeedsNoise(int k) => k < _timesteps.Length - 1;
 
-    public bool NeedsNoise(int k) => k < _timesteps.Length - 1;
-
-    public (Tensor Prev, Tensor X0) Step(Tensor output, int k, Tensor xt, Tensor? z)
+    public override Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z)
     {
         using var scope = NewDisposeScope();
-        var x0 = Estimate(output, k, xt);
-        return (Update(x0, k, xt, z).MoveToOuterDisposeScope(), x0.MoveToOuterDisposeScope());
-    }
-
-    public Tensor Estimate(Tensor output, int k, Tensor xt)
-    {
-        using var scope = NewDisposeScope();
-        var (x0, _) = _schedule.SplitAt(output, xt, _timesteps[k]);
-        return x0.clamp(-1, 1).MoveToOuterDisposeScope();
-    }
-
-    public Tensor Update(Tensor x0, int k, Tensor xt, Tensor? z)
-    {
-        using var scope = NewDisposeScope();
-        var t = _timesteps[k];
-        var ab = _schedule.AlphaBar[t];
-        var abPrev = k + 1 < _timesteps.Length ? _schedule.AlphaBar[_timesteps[k + 1]] : 1.0;
+        var (ab, abPrev) = AlphaBars(k);
         var alpha = ab / abPrev;
         var beta = 1 - alpha;
         var mean = (Math.Sqrt(abPrev) * beta / (1 - ab)) * x0 + (Math.Sqrt(alpha) * (1 - abPrev) / (1 - ab)) * xt;

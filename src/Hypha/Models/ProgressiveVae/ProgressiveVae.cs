@@ -12,7 +12,7 @@ namespace Hypha.Models.ProgressiveVae;
 /// A new model starts at stage 0, alpha 1. Its loss is <see cref="VaeLoss"/>, whose discriminator and perceptual
 /// network work at the chunk size (smaller stages upsampled to it).
 /// </summary>
-public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodModel, IWholeImageModel, IAuxiliaryModel
+public sealed class ProgressiveVae : VaeModel, IProgressiveModel
 {
     readonly ProgressiveEncoder encoder;
     readonly ProgressiveDecoder decoder;
@@ -43,11 +43,10 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
         _loss = new VaeLoss(LossSettings, options.Channels, options.Resolution);
     }
 
-    public string Kind => ProgressiveVaeDescriptor.Key;
-    public int Channels => Options.Channels;
-    public int Resolution => Options.ResolutionAt(Stage);
-    public int LatentSize => Options.Latent;
-    public nn.Module Module => this;
+    public override string Kind => ProgressiveVaeDescriptor.Key;
+    public override int Channels => Options.Channels;
+    public override int Resolution => Options.ResolutionAt(Stage);
+    public override int LatentSize => Options.Latent;
     public int Stages => Options.Stages;
     public int EpochsPerStage => Options.Progressive.EpochsPerStage;
     public int Stage => Read().Stage;
@@ -79,13 +78,13 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
         buffer.copy_(tensor(new[] { stage, stage == 0 ? 1.0 : alpha }, dtype: ScalarType.Float64));
     }
 
-    public (Tensor Mu, Tensor LogVar) Encode(Tensor x)
+    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x)
     {
         encoder.Position = Read();
         return encoder.forward(x);
     }
 
-    public Tensor Decode(Tensor z)
+    public override Tensor Decode(Tensor z)
     {
         decoder.Position = Read();
         return decoder.forward(z);
@@ -93,7 +92,7 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
 
     /// <summary>As <see cref="VaeMath.Loss"/>; with <see cref="ProgressiveOptions.ScaleReconstruction"/> the optimized
     /// loss weights the reconstruction by (chunk / resolution)^2 (the reported terms are unchanged).</summary>
-    public LossTerms Loss(Tensor x, LossContext context)
+    public override LossTerms Loss(Tensor x, LossContext context)
     {
         var factor = Options.Progressive.ScaleReconstruction ? Math.Pow((double)Options.Resolution / x.shape[^1], 2) : 1;
         return _loss.Terms(x, VaeMath.Forward(this, x, context.Noise, deterministic: context.Validation), context,
@@ -107,37 +106,17 @@ public sealed class ProgressiveVae : nn.Module, IProgressiveModel, ILikelihoodMo
         return _toRgb[$"decoder.to_rgb.{(stage > 0 && alpha <= 0 ? stage - 1 : stage)}.weight"];
     }
 
-    public nn.Module? Auxiliary => _loss.Discriminator;
-    public string AuxiliaryName => VaeLoss.AuxiliaryName;
-    public AuxiliaryOptimizerSettings AuxiliaryOptimizer => _loss.DiscriminatorOptimizer;
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _loss.Dispose();
-        base.Dispose(disposing);
-    }
-
-    public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
-
-    public string WholeImageMethod => TiledDecoding.Method;
-
-    public Sampling.WindowWeighting Weighting => Sampling.WindowWeighting.Feather;
-
-    public Sampling.WholeImageCost Cost(Sampling.WindowPlan plan, int batch, int count, SamplerSettings settings) =>
-        TiledDecoding.Cost(this, plan, batch, count, settings, DecoderElements());
-
-    public Tensor Synthesize(Sampling.WholeImageRequest request) => TiledDecoding.Synthesize(this, request);
+    protected override VaeLoss LossFunction => _loss;
 
     /// <summary>Float elements alive while the decoder decodes one latent at the current stage, an estimate: each
     /// stage's feature maps eight times over (its blocks' temporaries), plus the images of a fade.</summary>
-    long DecoderElements()
+    protected override long DecoderElements()
     {
         long sum = 0;
         for (var s = 0; s <= Stage; s++) sum += 8L * Options.ChannelsAt(s) * Options.ResolutionAt(s) * Options.ResolutionAt(s);
         return sum + 4L * Channels * Resolution * Resolution;
     }
 
-    public string DescribeSampler(SamplerSettings settings) => VaeMath.DescribePrior(this, settings);
 
     Tensor ProgressBuffer() => named_buffers().First(b => b.name == "progress").buffer;
 

@@ -7,7 +7,7 @@ namespace Hypha.Models.ResNetVae;
 /// Parameter names are listed in docs/model-resnet-vae.md and match the PyTorch reference in bench/pytorch. Its loss
 /// is <see cref="VaeLoss"/> with the settings' reconstruction, perceptual and adversarial options; a discriminator,
 /// when there is one, is its <see cref="IAuxiliaryModel.Auxiliary"/> network and not part of the state dict.</summary>
-public sealed class ResNetVae : nn.Module, ILikelihoodModel, IAuxiliaryModel, IWholeImageModel
+public sealed class ResNetVae : VaeModel
 {
     readonly ResNetEncoder encoder;
     readonly ResNetDecoder decoder;
@@ -31,50 +31,28 @@ public sealed class ResNetVae : nn.Module, ILikelihoodModel, IAuxiliaryModel, IW
         _loss = new VaeLoss(LossSettings, options.Channels, options.Resolution);
     }
 
-    public string Kind => ResNetVaeDescriptor.Key;
-    public int Channels => Options.Channels;
-    public int Resolution => Options.Resolution;
-    public int LatentSize => Options.Latent;
-    public nn.Module Module => this;
+    public override string Kind => ResNetVaeDescriptor.Key;
+    public override int Channels => Options.Channels;
+    public override int Resolution => Options.Resolution;
+    public override int LatentSize => Options.Latent;
 
-    public (Tensor Mu, Tensor LogVar) Encode(Tensor x) => encoder.forward(x);
+    public override (Tensor Mu, Tensor LogVar) Encode(Tensor x) => encoder.forward(x);
 
-    public Tensor Decode(Tensor z) => decoder.forward(z);
+    public override Tensor Decode(Tensor z) => decoder.forward(z);
 
-    public LossTerms Loss(Tensor x, LossContext context) =>
+    public override LossTerms Loss(Tensor x, LossContext context) =>
         _loss.Terms(x, VaeMath.Forward(this, x, context.Noise, deterministic: context.Validation), context,
             LossSettings.BetaAt(context.ImagesSeen), 1, () => _lastLayer);
 
-    public nn.Module? Auxiliary => _loss.Discriminator;
-    public string AuxiliaryName => VaeLoss.AuxiliaryName;
-    public AuxiliaryOptimizerSettings AuxiliaryOptimizer => _loss.DiscriminatorOptimizer;
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _loss.Dispose();
-        base.Dispose(disposing);
-    }
-
-    public Tensor Sample(SampleRequest request) => VaeMath.SamplePrior(this, request);
-
-    public string WholeImageMethod => TiledDecoding.Method;
-
-    public Sampling.WindowWeighting Weighting => Sampling.WindowWeighting.Feather;
-
-    public Sampling.WholeImageCost Cost(Sampling.WindowPlan plan, int batch, int count, SamplerSettings settings) =>
-        TiledDecoding.Cost(this, plan, batch, count, settings, DecoderElements());
-
-    public Tensor Synthesize(Sampling.WholeImageRequest request) => TiledDecoding.Synthesize(this, request);
+    protected override VaeLoss LossFunction => _loss;
 
     /// <summary>Float elements alive while <see cref="ResNetDecoder"/> decodes one latent, an estimate: its feature
     /// maps (side R/32 doubling to R, channels 8w halving to w, then the image) each twice over for the blocks' temporaries.</summary>
-    long DecoderElements()
+    protected override long DecoderElements()
     {
         long s = Options.Resolution / 32, w = Options.Width, c = Options.Channels;
         return 2 * s * s * (824 * w + 2048 * c);
     }
-
-    public string DescribeSampler(SamplerSettings settings) => VaeMath.DescribePrior(this, settings);
 }
 
 /// <summary>The <c>resnet_vae</c> family: the thesis's ResNet-18 VAE.</summary>
