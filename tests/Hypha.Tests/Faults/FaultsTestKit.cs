@@ -118,7 +118,17 @@ public sealed class ChildProcess : IDisposable
 
     public ChildProcess(string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        // A child inherits ignored signals (SIG_IGN) from the test host, and .NET leaves an inherited SIG_IGN alone, as it
+        // should: `nohup dotnet test` ignores SIGHUP and a background job of a non-interactive shell (`dotnet test &` in
+        // a CI script) ignores SIGINT, so those signal tests would see a child that rightly ignores them. GNU env resets
+        // the dispositions to their defaults first, so the child sees the signals as a terminal's user would send them.
+        var resetSignals = OperatingSystem.IsLinux() && File.Exists("/usr/bin/env");
+        var psi = new ProcessStartInfo(resetSignals ? "/usr/bin/env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        if (resetSignals)
+        {
+            psi.ArgumentList.Add("--default-signal=INT,HUP,TERM,QUIT");
+            psi.ArgumentList.Add("dotnet");
+        }
         psi.ArgumentList.Add(Cli.Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         _p = Process.Start(psi)!;
