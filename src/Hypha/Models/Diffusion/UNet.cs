@@ -109,9 +109,14 @@ public sealed class UNet : Module<Tensor, Tensor, Tensor>
     internal static Tensor Consume(Tensor input, Func<Tensor, Tensor> f)
     {
         var output = f(input);
+        ConsumeProbe?.Invoke();
         if (!ReferenceEquals(output, input)) input.Dispose();
         return output;
     }
+
+    /// <summary>Called inside every <see cref="Consume"/> while input and output are both alive (the forward's busiest
+    /// moments), on this thread only: a test counts live tensors there. Null, and free, otherwise.</summary>
+    [ThreadStatic] internal static Action? ConsumeProbe;
 
     /// <summary>Sets a convolution's weight and bias to zero.</summary>
     internal static void ZeroInit(Module module)
