@@ -7,7 +7,8 @@
 #   quality: `hypha evaluate --samples` on random chunk-size crops of the whole images, beside single-chunk samples;
 #   layout: one figure of real crops and whole images at the same scale;
 #   cost: seconds per megapixel from each synthesis.json, with the load average beside it.
-# Usage: DIFF=out/e1 VAE=out/vae bench/whole/run.sh   (env: SIZE 512x512, COUNT 2, STEPS 25, CROPS 128, WORK, OUT, FIG, THREADS 1;
+# Usage: DIFF=out/e1 VAE=out/vae bench/whole/run.sh   (env: SIZE 512x512, COUNT 2, STEPS 25, CROPS 128, WORK, OUT, FIG, THREADS 1,
+# VAE_SAMPLER prior|gmm|latent-diffusion (default prior; a fitted one must be in the VAE run);
 # RESUME=1 keeps the syntheses already finished in WORK and their lines in OUT/cost.jsonl)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,6 +19,7 @@ COUNT=${COUNT:-2}
 STEPS=${STEPS:-25}
 CROPS=${CROPS:-128}
 THREADS=${THREADS:-1}
+VAE_SAMPLER=${VAE_SAMPLER:-prior}
 WORK=${WORK:-$repo/out/whole}
 OUT=${OUT:-$repo/bench/results/whole-images}
 FIG=${FIG:-$repo/docs/images}   # the two figures docs/whole-images.md shows
@@ -51,8 +53,8 @@ PY
 synth md "$DIFF" --count "$COUNT" --steps "$STEPS"
 synth md-uniform "$DIFF" --count "$COUNT" --steps "$STEPS" --weighting uniform
 synth md-tiles "$DIFF" --count "$COUNT" --steps "$STEPS" --stride "$chunk"
-synth vae "$VAE" --count 8
-synth vae-tiles "$VAE" --count 8 --stride "$chunk"
+synth vae "$VAE" --count 8 --sampler "$VAE_SAMPLER"
+synth vae-tiles "$VAE" --count 8 --stride "$chunk" --sampler "$VAE_SAMPLER"
 
 for f in real:$half real:$chunk md:$half md-uniform:$half md-tiles:$chunk vae:$half vae-tiles:$chunk; do
   $bench seams --in "$WORK/${f%%:*}" --window "$chunk" --stride "${f##*:}" >> "$OUT/seams.jsonl"
@@ -64,7 +66,7 @@ $bench crops --in "$WORK/md" --count "$CROPS" --chunk "$chunk" --out "$WORK/md-c
 $bench crops --in "$WORK/vae" --count "$CROPS" --chunk "$chunk" --out "$WORK/vae-crops" > /dev/null
 log "sample md-chunks: load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$HYPHA" sample --run "$DIFF" --count "$CROPS" --steps "$STEPS" --out "$WORK/md-chunks" --device cpu > /dev/null
-"$HYPHA" sample --run "$VAE" --count "$CROPS" --out "$WORK/vae-chunks" --device cpu > /dev/null
+"$HYPHA" sample --run "$VAE" --count "$CROPS" --out "$WORK/vae-chunks" --device cpu --sampler "$VAE_SAMPLER" > /dev/null
 for pair in "$DIFF:md-crops" "$DIFF:md-chunks" "$VAE:vae-crops" "$VAE:vae-chunks"; do
   log "evaluate ${pair##*:}"
   "$HYPHA" evaluate --run "${pair%%:*}" --samples "$WORK/${pair##*:}" --threads "$THREADS" > "$WORK/eval-${pair##*:}.log" 2>&1
