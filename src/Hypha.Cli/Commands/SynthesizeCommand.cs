@@ -38,11 +38,13 @@ public static class SynthesizeCommand
             if (p.GetValue(threads) is { } t && t > 0) TorchSharp.torch.set_num_threads(t);
             var (config, model, dev) = TrainingSession.LoadModel(folder, p.GetValue(device));
             using var ownedModel = model;
+            var settings = Hypha.Sampling.Priors.FittedPriors.Resolve(folder, model, sampler.Resolve(p)); // a VAE's fitted prior, loaded
+            using var latents = settings.Latents;
             var options = new WholeImageOptions
             {
                 Width = width, Height = height, Count = p.GetValue(count), Seed = p.GetValue(seed), Stride = p.GetValue(stride),
                 Batch = p.GetValue(batch), Format = p.GetValue(format) ?? WholeImageFormat.Both, Overwrite = p.GetValue(overwrite),
-                Settings = sampler.Resolve(p), Weighting = p.GetValue(weighting),
+                Settings = settings, Weighting = p.GetValue(weighting),
             };
             var job = WholeImageWriter.Plan(model, dev, options); // every check, before anything is allocated or written
             var o = p.GetValue(outDir)!;

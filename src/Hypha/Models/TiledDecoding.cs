@@ -6,7 +6,8 @@ namespace Hypha.Models;
 
 /// <summary>
 /// The VAEs' whole images, the honest baseline: every window of the <see cref="WindowPlan"/> is a chunk decoded from
-/// its own prior latent, independent of its neighbours, and overlaps are blended with feathered weights
+/// its own latent (from N(0, I), or from the fitted prior in <see cref="SamplerSettings.Latents"/>), independent of
+/// its neighbours, and overlaps are blended with feathered weights
 /// (<see cref="WindowWeighting.Feather"/>). Feathering hides the tile edges, but nothing makes neighbouring tiles
 /// agree: where they overlap, the image is the mean of two or four unrelated chunks.
 /// </summary>
@@ -23,7 +24,7 @@ public static class TiledDecoding
     /// </summary>
     public static WholeImageCost Cost(IEncoderModel model, WindowPlan plan, int batch, int count, SamplerSettings settings, long decoderElements)
     {
-        model.RefuseSettings(settings);
+        VaeMath.DescribePrior(model, settings); // only --sampler applies, with its fitted prior loaded
         if ((long)plan.Count * count > int.MaxValue)
             throw HyphaException.Config($"{count:N0} images of {plan.Count:N0} windows need more prior latents than one table holds ({int.MaxValue:N0}): ask for fewer images or a larger --stride");
         long window = (decoderElements + 3L * model.Channels * plan.Window * plan.Window) * sizeof(float);
@@ -34,20 +35,22 @@ public static class TiledDecoding
 
     /// <summary>
     /// Image <see cref="WholeImageRequest.Index"/> i: window j is decoded from row <c>i x windows + j</c> of the
-    /// seed's prior latents (<see cref="VaeMath.PriorLatents"/>, as <c>hypha sample</c> draws them), so a plan of one
-    /// window of the chunk size makes exactly <c>hypha sample</c>'s sample i. Returns [C, H, W] on the CPU in [0, 1].
+    /// seed's latents (N(0, I) as <see cref="VaeMath.PriorLatents"/> draws them, or the fitted prior of
+    /// <see cref="SamplerSettings.Latents"/>: the rows <c>hypha sample</c> decodes with the same <c>--sampler</c>), so a
+    /// plan of one window of the chunk size makes exactly <c>hypha sample</c>'s sample i. Returns [C, H, W] on the CPU in [0, 1].
     /// </summary>
     public static Tensor Synthesize(IEncoderModel model, WholeImageRequest request)
     {
-        model.RefuseSettings(request.Settings);
+        VaeMath.DescribePrior(model, request.Settings);
         var plan = request.Plan;
         var device = request.Device;
         int r = plan.Window, n = plan.Count, batch = Math.Max(1, request.Batch);
         using var mode = model.EvalMode();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var all = VaeMath.PriorLatents(checked((request.Index + 1) * n), model.LatentSize, request.Seed);
-        var z = all.narrow(0, (long)request.Index * n, n);
+        using var standard = request.Settings.Latents is null ? new StandardNormalLatents(model.LatentSize) : null;
+        var source = request.Settings.Latents ?? standard!;
+        var z = source.Sample(request.Seed, checked(request.Index * n), n, device);
         var single = n == 1;
         var weighting = request.Weighting ?? WindowWeighting.Feather;
         var weights = plan.Weights(weighting).to(device);

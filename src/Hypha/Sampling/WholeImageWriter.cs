@@ -215,7 +215,7 @@ public static class WholeImageWriter
         {
             Model = job.Model.Kind, Method = job.Model.WholeImageMethod, Weighting = (o.Weighting ?? job.Model.Weighting).ToString().ToLowerInvariant(),
             Width = plan.Width, Height = plan.Height, Count = o.Count, Seed = o.Seed, Window = plan.Window, Stride = plan.Stride,
-            WindowsPerImage = plan.Count, Steps = job.Cost.Steps, Batch = o.Batch, Sampler = o.Settings.Sampler, SampleSteps = o.Settings.Steps,
+            WindowsPerImage = plan.Count, Steps = job.Cost.Steps, Batch = o.Batch, Sampler = o.Settings.Sampler ?? o.Settings.Latents?.Name, SampleSteps = o.Settings.Steps,
             Eta = o.Settings.Eta, Device = device.ToString(), Threads = get_num_threads(), Run = runRoot is null ? null : Path.GetFullPath(runRoot),
             Files = files.Select(Path.GetFileName).ToList()!, EstimatedBytes = job.Needed, Seconds = Math.Round(synthesisSeconds, 3),
             SecondsPerMegapixel = Math.Round(synthesisSeconds / megapixels, 3),

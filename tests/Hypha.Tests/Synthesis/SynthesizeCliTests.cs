@@ -26,6 +26,8 @@ public sealed class SynthesisRuns : IDisposable
             "--threads", "1", "--device", "cpu", "--sample-steps", "3", "--run", Diffusion);
         Assert.True(train.Code == 0, train.ToString());
         Vae = Tiny.Train(_tmp.Path("vae"));
+        var gmm = Faults.Cli.Run("fit-prior", "--run", Vae, "--sampler", "gmm", "--components", "2", "--covariance", "diag");
+        Assert.True(gmm.Code == 0, gmm.ToString());
     }
 
     public void Dispose() => _tmp.Dispose();
@@ -51,6 +53,7 @@ public sealed class SynthesizeCliTests(SynthesisRuns runs, ITestOutputHelper log
     [InlineData("diffusion")]
     [InlineData("diffusion", "--sampler", "ddpm", "--steps", "2")]
     [InlineData("vae")]
+    [InlineData("vae", "--sampler", "gmm")]
     public void One_window_of_the_chunk_size_gives_the_image_hypha_sample_gives(string family, params string[] settings)
     {
         var run = family == "vae" ? runs.Vae : runs.Diffusion;
@@ -63,6 +66,7 @@ public sealed class SynthesizeCliTests(SynthesisRuns runs, ITestOutputHelper log
             Assert.Equal(File.ReadAllBytes(Path.Combine(chunks, $"sample_{i:D6}.png")), File.ReadAllBytes(Path.Combine(whole, $"whole_{i:D6}.png")));
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(whole, WholeImageWriter.ManifestName))).RootElement;
         Assert.Equal(1, manifest.GetProperty("windows_per_image").GetInt32());
+        if (settings.Length > 0) Assert.Equal(settings[1], manifest.GetProperty("sampler").GetString());
     }
 
     [Fact]
@@ -114,7 +118,7 @@ public sealed class SynthesizeCliTests(SynthesisRuns runs, ITestOutputHelper log
         Assert.Equal("feather", manifest.GetProperty("weighting").GetString());
         var bad = Synthesize(runs.Vae, _tmp.Path("b"), "--size", "64x64", "--steps", "3");
         Assert.Equal((int)ExitCode.InvalidConfig, bad.Code);
-        Assert.Contains("--steps does not apply to the run's model (resnet_vae)", bad.Err);
+        Assert.Contains("--steps applies to --sampler latent-diffusion only (the run's model is resnet_vae)", bad.Err);
         Assert.False(Directory.Exists(_tmp.Path("b")));
     }
 
