@@ -24,7 +24,7 @@ WORK=${WORK:-$repo/out/whole}
 OUT=${OUT:-$repo/bench/results/whole-images}
 FIG=${FIG:-$repo/docs/images}   # the two figures docs/whole-images.md shows
 HYPHA="$repo/hypha"
-mkdir -p "$WORK" "$OUT"
+mkdir -p "$WORK" "$OUT" "$FIG"
 "$HYPHA" doctor > /dev/null   # builds Release once, before anything is timed
 dotnet build "$repo/bench/Hypha.Bench" -c Release --nologo -v quiet -clp:ErrorsOnly >&2
 bench="dotnet $repo/bench/Hypha.Bench/bin/Release/net10.0/linux-x64/hypha-bench.dll whole"
