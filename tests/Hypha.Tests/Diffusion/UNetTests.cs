@@ -102,6 +102,7 @@ public class DiffusionUNetTests
         var rel = ((y16.to_type(ScalarType.Float32) - y32).norm() / y32.norm()).item<float>();
         Assert.True(rel < 0.05, $"bf16 differs from fp32 by {rel:P1}");
     }
+
     /// <summary>
     /// Under no_grad (sampling) the forward frees each activation once its consumer has run, as PyTorch's reference
     /// counting does: at no point are more tensors alive than the skip connections waiting for the up path plus a
@@ -127,7 +128,7 @@ public class DiffusionUNetTests
             using (no_grad()) y = net.forward(x, t);
         }
         finally { UNet.ConsumeProbe = null; }
-        Assert.True(calls > 50, $"only {calls} module calls seen");
+        Assert.True(calls > 50, $"only {calls} UNet.Consume calls seen");
         // Skips: conv_in's output, each residual block's and each downsample's (all levels but the last): 1 + 8 + 3 = 12.
         var skips = 1 + spec.Levels * spec.ResBlocks + (spec.Levels - 1);
         Assert.True(peak <= skips + 12, $"{peak} tensors alive at once in a no_grad forward (skips {skips})");
