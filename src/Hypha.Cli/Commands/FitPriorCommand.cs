@@ -36,8 +36,10 @@ public static class FitPriorCommand
         var kmeansIter = new Option<int?>("--kmeans-iter") { Description = $"gmm: k-means iterations after the k-means++ seeding. Default: {G.KMeansIterations}." };
 
         var steps = new Option<int?>("--steps") { Description = $"latent-diffusion: training steps. Default: {D.Steps:N0}." };
-        var width = new Option<int?>("--width") { Description = $"latent-diffusion: width of the MLP denoiser. Default: {D.Width}." };
-        var blocks = new Option<int?>("--blocks") { Description = $"latent-diffusion: residual blocks of the denoiser. Default: {D.Blocks}." };
+        var denoiser = EnumOption.Create<LatentDenoiserKind>("--denoiser",
+            "latent-diffusion: the denoising network, mlp (over the latent vector) or unet (over a latent image, the autoencoder_kl's). Default: auto, unet for a latent image, mlp otherwise.");
+        var width = new Option<int?>("--width") { Description = "latent-diffusion: width of the MLP's hidden layers, or the U-Net's base channels. Default: 256 (mlp), 32 (unet)." };
+        var blocks = new Option<int?>("--blocks") { Description = "latent-diffusion: residual blocks of the MLP, or of the U-Net per level. Default: 3 (mlp), 2 (unet)." };
         var batch = new Option<int?>("--batch") { Description = $"latent-diffusion: latent vectors per step. Default: {D.Batch}." };
         var lr = new Option<double?>("--lr") { Description = $"latent-diffusion: Adam learning rate, cosine decay to 0. Default: {F(D.Lr)}." };
         var ema = new Option<double?>("--ema") { Description = $"latent-diffusion: EMA decay of the sampling weights. Default: {F(D.EmaDecay)}." };
@@ -45,7 +47,7 @@ public static class FitPriorCommand
         var eta = new Option<double?>("--eta") { Description = $"latent-diffusion: DDIM eta when sampling (sample --eta overrides). Default: {F(D.Eta)}." };
 
         Option[] gmmOnly = [components, covariance, regCovar, maxIter, tol, kmeansIter];
-        Option[] diffusionOnly = [steps, width, blocks, batch, lr, ema, sampleSteps, eta];
+        Option[] diffusionOnly = [denoiser, steps, width, blocks, batch, lr, ema, sampleSteps, eta];
         var cmd = new Command("fit-prior",
             "Fit a prior to the posterior means of a trained VAE's training chunks and store it in RUN/priors/ " +
             "(sample, evaluate and report then take --sampler gmm or --sampler latent-diffusion). " +
@@ -71,7 +73,7 @@ public static class FitPriorCommand
                 },
                 LatentDiffusion = D with
                 {
-                    Steps = p.GetValue(steps) ?? D.Steps, Width = p.GetValue(width) ?? D.Width, Blocks = p.GetValue(blocks) ?? D.Blocks,
+                    Denoiser = p.GetValue(denoiser) ?? D.Denoiser, Steps = p.GetValue(steps) ?? D.Steps, Width = p.GetValue(width) ?? D.Width, Blocks = p.GetValue(blocks) ?? D.Blocks,
                     Batch = p.GetValue(batch) ?? D.Batch, Lr = p.GetValue(lr) ?? D.Lr, EmaDecay = p.GetValue(ema) ?? D.EmaDecay,
                     SampleSteps = p.GetValue(sampleSteps) ?? D.SampleSteps, Eta = p.GetValue(eta) ?? D.Eta, Seed = s,
                 },

@@ -10,6 +10,11 @@ public interface IEncoderModel : IGenerativeModel
     /// <summary>Size of the latent vector.</summary>
     int LatentSize { get; }
 
+    /// <summary>The latent's layout: [L] for a vector (default), [C, H, W] for a latent that is a small image
+    /// (<see cref="AutoencoderKl.AutoencoderKl"/>), handed around flattened channel-major as [B, L] all the same. A
+    /// fitted prior may use it (a convolutional denoiser for a latent image).</summary>
+    IReadOnlyList<int> LatentShape => [LatentSize];
+
     /// <summary>Posterior mean and log-variance of a batch [B, C, H, W] in [0, 1].</summary>
     (Tensor Mu, Tensor LogVar) Encode(Tensor x);
 

@@ -15,6 +15,7 @@ public static class ModelRegistry
         Register(new ResNetVae.ResNetVaeDescriptor());
         Register(new ProgressiveVae.ProgressiveVaeDescriptor());
         Register(new Diffusion.DiffusionDescriptor());
+        Register(new AutoencoderKl.AutoencoderKlDescriptor());
     }
 
     /// <summary>Every registered family, in registration order.</summary>

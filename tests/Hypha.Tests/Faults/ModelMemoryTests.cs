@@ -27,6 +27,8 @@ public sealed class ModelMemoryTests : IDisposable
         { "provae batch norm, minibatch std", new ProVaeOptions { Width = 4, Latent = 8, Progressive = new ProgressiveOptions { PixelNorm = false, MinibatchStd = true } }, 3, 56 },
         { "diffusion two levels", new DiffusionOptions { Width = 8, ChannelMult = [1, 2], ResBlocks = 1, AttentionResolutions = [8] }, 1, 16 },
         { "diffusion default", new DiffusionOptions(), 3, 32 },
+        { "autoencoder_kl default", new Hypha.Models.AutoencoderKl.AutoencoderKlOptions(), 1, 64 },
+        { "autoencoder_kl rgb, four levels, two blocks", new Hypha.Models.AutoencoderKl.AutoencoderKlOptions { Width = 8, Latent = 3, ChannelMult = [1, 1, 2, 3], ResBlocks = 2 }, 3, 32 },
     };
 
     [Theory]

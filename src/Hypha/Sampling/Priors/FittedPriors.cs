@@ -180,7 +180,8 @@ public static class FittedPriors
 
     static LatentDiffusionPrior LoadLatentDiffusion(LatentDiffusionFile file, LatentDiffusionOptions options, string path, string refit, int? steps, double? eta) => Quiet(() =>
     {
-        var net = new LatentDenoiser(file.LatentSize, options.Width, options.Blocks);
+        // A file written before the U-Net denoiser existed holds the MLP's options without a shape.
+        var net = LatentDenoisers.Create(options.Resolved(options.Shape ?? [file.LatentSize]));
         try
         {
             using var scope = NewDisposeScope();
@@ -276,7 +277,7 @@ public static class FittedPriors
         }
         else
         {
-            var o = request.LatentDiffusion;
+            var o = request.LatentDiffusion.Resolved(encoder.LatentShape);
             var (prior, loss) = LatentDiffusionPrior.Train(latents, o, session.Device,
                 p => progress?.Invoke(new PriorFitProgress("train", p.Step, p.Steps, p.Loss, p.StepsPerSecond)), cancel);
             using (prior)

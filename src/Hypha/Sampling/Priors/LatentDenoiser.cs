@@ -86,3 +86,81 @@ public sealed class LatentDenoiser : Module<Tensor, Tensor, Tensor>
         }
     }
 }
+
+/// <summary>Which network the latent-diffusion prior denoises with.</summary>
+public enum LatentDenoiserKind
+{
+    /// <summary>A U-Net for a latent image, an MLP for a latent vector.</summary>
+    Auto,
+    /// <summary><see cref="LatentDenoiser"/>: an MLP over the vector.</summary>
+    Mlp,
+    /// <summary><see cref="ConvLatentDenoiser"/>: the diffusion family's U-Net over the latent image.</summary>
+    Unet,
+}
+
+/// <summary>
+/// The latent-diffusion prior's network for a latent image [C, s, s] (the KL autoencoder's): the diffusion family's
+/// <see cref="UNet"/> (residual blocks with GroupNorm and SiLU, a sinusoidal timestep embedding) at side s, multipliers
+/// 1,2,2 when s is a multiple of 4 (else 1,2), self-attention at the coarsest side, as latent diffusion denoises its
+/// latents with a U-Net. forward(x_t [B, C x s x s], t int64 [B]) reshapes to the image and back and returns [B, L],
+/// float32. State dict keys: <c>unet.*</c>.
+/// </summary>
+public sealed class ConvLatentDenoiser : Module<Tensor, Tensor, Tensor>
+{
+    readonly UNet unet;
+    readonly int _channels, _side;
+
+    /// <summary>Latent size C x s x s in and out.</summary>
+    public int LatentSize => _channels * _side * _side;
+
+    /// <summary>The U-Net's shape.</summary>
+    public UNetSpec Spec => unet.Spec;
+
+    public ConvLatentDenoiser(IReadOnlyList<int> shape, int width, int blocks) : base(nameof(ConvLatentDenoiser))
+    {
+        if (shape.Count != 3 || shape[1] != shape[2] || shape[1] < 2 || shape[1] % 2 != 0)
+            throw new ArgumentException($"a square latent image of even side, [C, s, s] (got [{string.Join(", ", shape)}])", nameof(shape));
+        (_channels, _side) = (shape[0], shape[1]);
+        int[] mult = _side % 4 == 0 ? [1, 2, 2] : [1, 2];
+        var spec = new UNetSpec(_channels, _side, width, mult, blocks, [_side >> (mult.Length - 1)]);
+        spec.Validate();
+        unet = new UNet(spec);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x, Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        var image = x.to_type(ScalarType.Float32).reshape(x.shape[0], _channels, _side, _side);
+        return unet.forward(image, t).to_type(ScalarType.Float32).reshape(x.shape[0], -1).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Builds and describes the latent-diffusion prior's network from its resolved options.</summary>
+public static class LatentDenoisers
+{
+    /// <summary>The network of <paramref name="options"/> (resolved: <see cref="LatentDiffusionOptions.Resolved"/>).</summary>
+    public static Module<Tensor, Tensor, Tensor> Create(LatentDiffusionOptions options)
+    {
+        var shape = options.Shape ?? throw new ArgumentException("options not resolved to a latent shape", nameof(options));
+        return options.Denoiser switch
+        {
+            LatentDenoiserKind.Unet => new ConvLatentDenoiser(shape, options.Width, options.Blocks),
+            LatentDenoiserKind.Mlp => new LatentDenoiser(shape.Aggregate(1, (a, b) => a * b), options.Width, options.Blocks),
+            _ => throw new ArgumentException("options not resolved to a denoiser", nameof(options)),
+        };
+    }
+
+    /// <summary>The latent size a network takes.</summary>
+    public static int LatentSize(Module<Tensor, Tensor, Tensor> net) => net switch
+    {
+        LatentDenoiser mlp => mlp.LatentSize,
+        ConvLatentDenoiser conv => conv.LatentSize,
+        _ => throw new ArgumentException($"not a latent denoiser: {net.GetType().Name}", nameof(net)),
+    };
+
+    /// <summary>"MLP denoiser width 256, 3 blocks" or "U-Net denoiser width 32, 2 blocks per level, on 4x16x16 latents".</summary>
+    public static string Describe(LatentDiffusionOptions o) => o.Denoiser == LatentDenoiserKind.Unet
+        ? $"U-Net denoiser width {o.Width}, {o.Blocks} blocks per level, on {string.Join("x", o.Shape ?? [])} latents"
+        : $"MLP denoiser width {o.Width}, {o.Blocks} blocks";
+}

@@ -3,6 +3,7 @@ using Hypha.Models;
 using Hypha.Models.Diffusion;
 using TorchSharp;
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace Hypha.Sampling.Priors;
 
@@ -10,11 +11,38 @@ namespace Hypha.Sampling.Priors;
 /// for the cpu preset's 64-dimensional latents (measured in docs/evaluation-amf.md).</summary>
 public sealed record LatentDiffusionOptions
 {
-    /// <summary>Width of the denoiser's hidden layers (even); default 256.</summary>
-    public int Width { get; init; } = 256;
+    /// <summary>The denoising network; default <see cref="LatentDenoiserKind.Auto"/>: a U-Net for a latent that is a
+    /// small image (the KL autoencoder's), an MLP for a latent vector (the other VAEs').</summary>
+    public LatentDenoiserKind Denoiser { get; init; } = LatentDenoiserKind.Auto;
 
-    /// <summary>Residual blocks of the denoiser; default 3.</summary>
-    public int Blocks { get; init; } = 3;
+    /// <summary>Width (even) of the MLP's hidden layers, or the U-Net's base channels; default 0: the denoiser's
+    /// default, 256 for the MLP and 32 for the U-Net.</summary>
+    public int Width { get; init; }
+
+    /// <summary>Residual blocks of the MLP, or the U-Net's per level; default 0: the denoiser's default, 3 for the MLP
+    /// and 2 for the U-Net.</summary>
+    public int Blocks { get; init; }
+
+    /// <summary>The latent's shape the network was built for: [L] for a vector, [C, H, W] for a latent image. Set by the
+    /// fit (<see cref="Resolved"/>); null before.</summary>
+    public int[]? Shape { get; init; }
+
+    /// <summary>These options for latents of <paramref name="shape"/>: <see cref="Denoiser"/>, <see cref="Width"/> and
+    /// <see cref="Blocks"/> made concrete and the shape recorded. A U-Net needs a latent image ([C, H, W], H = W, even).</summary>
+    public LatentDiffusionOptions Resolved(IReadOnlyList<int> shape)
+    {
+        var spatial = shape.Count == 3;
+        var kind = Denoiser == LatentDenoiserKind.Auto ? (spatial ? LatentDenoiserKind.Unet : LatentDenoiserKind.Mlp) : Denoiser;
+        if (kind == LatentDenoiserKind.Unet && !(spatial && shape[1] == shape[2] && shape[1] >= 2 && shape[1] % 2 == 0))
+            throw HyphaException.Config($"--denoiser unet needs a latent image of even side (this model's latent is [{string.Join(", ", shape)}]); use --denoiser mlp");
+        var unet = kind == LatentDenoiserKind.Unet;
+        return this with
+        {
+            Denoiser = kind, Shape = [.. shape],
+            Width = Width != 0 ? Width : unet ? 32 : 256,
+            Blocks = Blocks != 0 ? Blocks : unet ? 2 : 3,
+        };
+    }
 
     /// <summary>Optimizer steps; default 4,000.</summary>
     public int Steps { get; init; } = 4000;
@@ -46,11 +74,20 @@ public sealed record LatentDiffusionOptions
     /// <summary>Seed of the initialization and of every draw of training (batches, timesteps, noise); default 0.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Value equality, the shape compared by its elements (a record compares arrays by reference).</summary>
+    public bool Equals(LatentDiffusionOptions? other) =>
+        other is not null && Denoiser == other.Denoiser && Width == other.Width && Blocks == other.Blocks &&
+        (Shape ?? []).SequenceEqual(other.Shape ?? []) && (Shape is null) == (other.Shape is null) && Steps == other.Steps &&
+        Batch == other.Batch && Lr.Equals(other.Lr) && EmaDecay.Equals(other.EmaDecay) && Timesteps == other.Timesteps &&
+        Schedule == other.Schedule && Prediction == other.Prediction && SampleSteps == other.SampleSteps && Eta.Equals(other.Eta) && Seed == other.Seed;
+
+    public override int GetHashCode() => HashCode.Combine(Denoiser, Width, Blocks, Shape?.Length, Steps, Batch, Lr, Seed);
+
     /// <summary>Checks the numbers; a configuration error naming the option.</summary>
     public LatentDiffusionOptions Validated()
     {
-        if (Width < 2 || Width > 65_536 || Width % 2 != 0) throw HyphaException.Config($"--width must be an even number in 2..65536 (got {Width})");
-        if (Blocks < 1 || Blocks > 64) throw HyphaException.Config($"--blocks must be in 1..64 (got {Blocks})");
+        if (Width != 0 && (Width < 2 || Width > 65_536 || Width % 2 != 0)) throw HyphaException.Config($"--width must be an even number in 2..65536 (got {Width})");
+        if (Blocks != 0 && (Blocks < 1 || Blocks > 64)) throw HyphaException.Config($"--blocks must be in 1..64 (got {Blocks})");
         if (Steps < 1) throw HyphaException.Config($"--steps must be at least 1 (got {Steps})");
         if (Batch < 1) throw HyphaException.Config($"--batch must be at least 1 (got {Batch})");
         if (!(Lr > 0) || double.IsInfinity(Lr)) throw HyphaException.Config($"--lr must be positive (got {Lr})");
@@ -85,7 +122,7 @@ public sealed class LatentDiffusionPrior : ILatentSampler
 {
     const int SampleBatch = 1024;
 
-    readonly LatentDenoiser _net;
+    readonly Module<Tensor, Tensor, Tensor> _net;
     readonly Tensor _mean, _scale;
 
     public LatentDiffusionOptions Options { get; }
@@ -102,16 +139,17 @@ public sealed class LatentDiffusionPrior : ILatentSampler
     public int Vectors { get; init; }
 
     /// <summary>A prior from its (sampling) network, standardization and options; takes ownership of <paramref name="net"/>.</summary>
-    public LatentDiffusionPrior(LatentDenoiser net, Tensor mean, Tensor scale, LatentDiffusionOptions options)
+    public LatentDiffusionPrior(Module<Tensor, Tensor, Tensor> net, Tensor mean, Tensor scale, LatentDiffusionOptions options)
     {
         Options = options.Validated();
+        LatentSize = LatentDenoisers.LatentSize(net);
         _net = net;
         _net.eval();
         foreach (var p in _net.parameters()) p.requires_grad = false;
         _mean = mean.to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
         _scale = scale.to(ScalarType.Float32, CPU).clone().DetachFromDisposeScope();
-        if (_mean.shape.Length != 1 || _mean.shape[0] != net.LatentSize || !_scale.shape.SequenceEqual(_mean.shape))
-            throw new ArgumentException($"standardization of size {_mean.shape[0]} for latents of size {net.LatentSize}");
+        if (_mean.shape.Length != 1 || _mean.shape[0] != LatentSize || !_scale.shape.SequenceEqual(_mean.shape))
+            throw new ArgumentException($"standardization of size {_mean.shape[0]} for latents of size {LatentSize}");
         Schedule = new NoiseSchedule(options.Timesteps, options.Schedule, options.Prediction);
         SampleSteps = options.SampleSteps;
         Eta = options.Eta;
@@ -119,10 +157,10 @@ public sealed class LatentDiffusionPrior : ILatentSampler
 
     public string Name => LatentSamplers.LatentDiffusion;
 
-    public int LatentSize => _net.LatentSize;
+    public int LatentSize { get; }
 
-    /// <summary>The network that samples (the EMA weights).</summary>
-    public LatentDenoiser Network => _net;
+    /// <summary>The network that samples (the EMA weights): a <see cref="LatentDenoiser"/> or a <see cref="ConvLatentDenoiser"/>.</summary>
+    public Module<Tensor, Tensor, Tensor> Network => _net;
 
     /// <summary>Per-dimension mean of the training vectors [L].</summary>
     public Tensor Mean => _mean;
@@ -131,7 +169,7 @@ public sealed class LatentDiffusionPrior : ILatentSampler
     public Tensor Scale => _scale;
 
     public string Describe() =>
-        $"latent-diffusion: MLP denoiser width {Options.Width}, {Options.Blocks} blocks, {Options.Steps:N0} training steps" +
+        $"latent-diffusion: {LatentDenoisers.Describe(Options)}, {Options.Steps:N0} training steps" +
         (Vectors > 0 ? $" on {Vectors:N0} posterior means" : "") +
         $"; DDIM {SampleSteps} steps, eta {Eta.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
@@ -176,6 +214,9 @@ public sealed class LatentDiffusionPrior : ILatentSampler
         var dev = device ?? CPU;
         if (latents.dim() != 2 || latents.shape[0] < 2) throw HyphaException.Config($"the latent-diffusion prior needs at least 2 latent vectors (got {latents.shape[0]})");
         var (n, l) = (latents.shape[0], (int)latents.shape[1]);
+        options = options.Resolved(options.Shape ?? [l]);
+        if (options.Shape!.Aggregate(1, (a, b) => a * b) != l)
+            throw new ArgumentException($"latents of size {l} for the shape [{string.Join(", ", options.Shape!)}]", nameof(latents));
         var schedule = new NoiseSchedule(options.Timesteps, options.Schedule, options.Prediction);
         using var data = latents.to(ScalarType.Float32, CPU);
         if (!data.isfinite().all().item<bool>()) throw new HyphaException(ExitCode.BadCheckpoint, "the encoder gave NaN or infinite posterior means; the checkpoint cannot be fitted");
@@ -183,12 +224,12 @@ public sealed class LatentDiffusionPrior : ILatentSampler
         using var scale = data.std([0]).clamp_min(1e-6);
         using var x = ((data - mean) / scale).to(dev);
 
-        LatentDenoiser online, ema;
+        Module<Tensor, Tensor, Tensor> online, ema;
         using (var saved = random.get_rng_state())
         {
             manual_seed(options.Seed);
-            online = new LatentDenoiser(l, options.Width, options.Blocks);
-            ema = new LatentDenoiser(l, options.Width, options.Blocks);
+            online = LatentDenoisers.Create(options);
+            ema = LatentDenoisers.Create(options);
             random.set_rng_state(saved);
         }
         try
