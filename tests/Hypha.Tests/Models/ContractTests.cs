@@ -165,7 +165,7 @@ public sealed class ContractTests : IDisposable
     public void Help_defaults_come_from_the_presets()
     {
         var help = Faults.Cli.Run("train", "--help").Out;
-        Assert.Contains("Default: 64 (thesis, provae, diffusion), 16 (cpu, cpu-sharp, autoencoder-cpu, provae-cpu, diffusion-cpu)", help.Replace("\n", " ").Replace("  ", " "));
+        Assert.Contains("Default: 64 (thesis, provae, diffusion), 16 (cpu, cpu-sharp, autoencoder-kl-cpu, provae-cpu, diffusion-cpu)", help.Replace("\n", " ").Replace("  ", " "));
     }
 
     /// <summary>A config.json written before the registry (format 1: the VAE's beta and KL warm-up under train) still

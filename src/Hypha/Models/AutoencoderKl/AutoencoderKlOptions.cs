@@ -5,7 +5,7 @@ namespace Hypha.Models.AutoencoderKl;
 /// (<see cref="VaeOptions.Latent"/> channels at side chunk / 2^(levels - 1)) instead of a vector. It shares every loss
 /// setting of the VAEs (<see cref="VaeOptions"/>: L1, perceptual, patch discriminator, beta); only the network differs.
 /// Defaults: width 16, multipliers 1,2,4 (a 64 chunk gives a 4 x 16 x 16 latent, latent diffusion's f = 4), one block
-/// per level.
+/// per level. <see cref="VaeOptions.Latent"/> is the latent's channel count here (<c>--latent-channels</c>).
 /// </summary>
 public sealed record AutoencoderKlOptions : VaeOptions
 {
@@ -71,8 +71,10 @@ public sealed class AutoencoderKlDescriptor : ModelDescriptor<AutoencoderKlOptio
 
     public override IReadOnlyList<ModelSetting> Settings { get; } =
     [
+        // --latent-channels, not --latent: a preset of another family switched to this one with --model must not hand
+        // its latent size over as a channel count (ModelDescriptor.Adopt copies settings that share a name).
         .. VaeOptions.Settings<AutoencoderKlOptions>().Select(s => s.Name != "latent" ? s
-            : ModelSetting.Of<AutoencoderKlOptions, int>("latent", "Latent channels at each latent position (the latent is channels x side^2 numbers).",
+            : ModelSetting.Of<AutoencoderKlOptions, int>("latent-channels", "Latent channels at each latent position (the latent is channels x side^2 numbers).",
                 o => o.Latent, (o, v) => o with { Latent = v })),
         ModelSetting.Of<AutoencoderKlOptions, int[]>("channel-mult", "Channel multipliers per level; the side halves between levels (1,2,4: latent side = chunk / 4).",
             o => o.ChannelMult, (o, v) => o with { ChannelMult = v }),
