@@ -29,6 +29,11 @@ public abstract class VaeModel : nn.Module, ILikelihoodModel, IAuxiliaryModel, I
     public abstract Tensor Decode(Tensor z);
     public abstract LossTerms Loss(Tensor x, LossContext context);
 
+    /// <summary>The family's loss of batch <paramref name="x"/>: encode, decode the posterior mean (validation) or a
+    /// reparameterized draw, then <see cref="VaeLoss.Terms"/> with KL weight <paramref name="beta"/>.</summary>
+    protected LossTerms VaeLossOf(Tensor x, LossContext context, double beta, double reconstructionWeight, Func<Tensor> lastLayer) =>
+        LossFunction.Terms(x, VaeMath.Forward(this, x, context.Noise, deterministic: context.Validation), context, beta, reconstructionWeight, lastLayer);
+
     public nn.Module? Auxiliary => LossFunction.Discriminator;
     public string AuxiliaryName => VaeLoss.AuxiliaryName;
     public AuxiliaryOptimizerSettings AuxiliaryOptimizer => LossFunction.DiscriminatorOptimizer;

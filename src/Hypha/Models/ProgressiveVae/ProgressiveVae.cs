@@ -95,8 +95,7 @@ public sealed class ProgressiveVae : VaeModel, IProgressiveModel
     public override LossTerms Loss(Tensor x, LossContext context)
     {
         var factor = Options.Progressive.ScaleReconstruction ? Math.Pow((double)Options.Resolution / x.shape[^1], 2) : 1;
-        return _loss.Terms(x, VaeMath.Forward(this, x, context.Noise, deterministic: context.Validation), context,
-            LossSettings.BetaAt(context.ImagesSeen), factor, LastLayer);
+        return VaeLossOf(x, context, LossSettings.BetaAt(context.ImagesSeen), factor, LastLayer);
     }
 
     /// <summary>The to-image layer of the current output: the newest stage's, or during a fade at alpha 0 the previous one's.</summary>

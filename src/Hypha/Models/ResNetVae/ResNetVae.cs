@@ -41,8 +41,7 @@ public sealed class ResNetVae : VaeModel
     public override Tensor Decode(Tensor z) => decoder.forward(z);
 
     public override LossTerms Loss(Tensor x, LossContext context) =>
-        _loss.Terms(x, VaeMath.Forward(this, x, context.Noise, deterministic: context.Validation), context,
-            LossSettings.BetaAt(context.ImagesSeen), 1, () => _lastLayer);
+        VaeLossOf(x, context, LossSettings.BetaAt(context.ImagesSeen), 1, () => _lastLayer);
 
     protected override VaeLoss LossFunction => _loss;
 
