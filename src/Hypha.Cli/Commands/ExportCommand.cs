@@ -6,6 +6,9 @@ namespace Hypha.Cli.Commands;
 /// <summary><c>hypha export</c>: a run's trained weights for PyTorch (safetensors) with the model's configuration beside them.</summary>
 public static class ExportCommand
 {
+    /// <summary>The families bench/pytorch/hypha_weights.py has a PyTorch twin of (its <c>build</c>).</summary>
+    static readonly string[] PyTorchTwins = ["resnet_vae", "diffusion"];
+
     public static Command Create()
     {
         var run = new Option<string>("--run") { Description = "A trained run folder (with checkpoints/last.ckpt).", Required = true };
@@ -23,7 +26,11 @@ public static class ExportCommand
             Console.WriteLine($"wrote {result.File}: {result.Tensors} tensors, {result.Values:N0} values, {result.Weights}");
             Console.WriteLine($"wrote {result.ConfigFile}: {m.Kind} ({m.Descriptor.Architecture(m)}), " +
                               $"{result.Config.Channels}-channel {result.Config.Resolution}x{result.Config.Resolution}");
-            Console.WriteLine($"PyTorch: python3 bench/pytorch/hypha_weights.py sample --weights {result.File} --count 16 --out samples.safetensors");
+            if (PyTorchTwins.Contains(m.Kind))
+                Console.WriteLine($"PyTorch: python3 bench/pytorch/hypha_weights.py sample --weights {result.File} --count 16 --out samples.safetensors");
+            else
+                Console.WriteLine($"PyTorch: bench/pytorch/hypha_weights.py builds {string.Join(" and ", PyTorchTwins)} only; load this {m.Kind} state dict " +
+                                  "with safetensors.torch.load_file into your own module (names as in the run's checkpoint)");
             return 0;
         }));
         return cmd;

@@ -72,6 +72,12 @@ public sealed class AutoencoderKlTests : IDisposable
         var sample = Faults.Cli.Run("sample", "--run", run, "--count", "3", "--out", _tmp.Path("s"), "--sampler", "latent-diffusion");
         Assert.True(sample.Code == 0, sample.ToString());
         Assert.Equal(3, Directory.GetFiles(_tmp.Path("s"), "sample_*.png").Length);
+
+        // Exported, it says plainly that the PyTorch builder has no twin of this family instead of naming a command that fails.
+        var export = Faults.Cli.Run("export", "--run", run, "--out", _tmp.Path("ae.safetensors"));
+        Assert.True(export.Code == 0, export.ToString());
+        Assert.Contains("hypha_weights.py builds resnet_vae and diffusion only; load this autoencoder_kl state dict", export.Out);
+        Assert.DoesNotContain("hypha_weights.py sample", export.Out);
     }
 
     /// <summary>Latent images with a layout: a bright or dark blob (40/60) at a random place over a per-channel offset,

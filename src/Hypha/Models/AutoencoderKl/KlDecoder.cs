@@ -20,7 +20,7 @@ public sealed class KlDecoder : Module<Tensor, Tensor>
     readonly ModuleList<Module<Tensor, Tensor>> up;
     readonly GroupNorm32 norm_out;
     readonly AutocastConv2d conv_out;
-    readonly bool[] _upsampleAfter;
+    readonly bool[] _upsampleBefore;
     readonly int _latentChannels, _side;
 
     public KlDecoder(AutoencoderKlOptions o, int channels, int resolution) : base(nameof(KlDecoder))
@@ -33,7 +33,7 @@ public sealed class KlDecoder : Module<Tensor, Tensor>
         mid_1 = new AeResBlock(ch, ch);
         mid_2 = new AeResBlock(ch, ch);
         var layers = new List<Module<Tensor, Tensor>>();
-        var upsample = new List<bool>();
+        var upsample = new List<bool>(); // per layer: double the side before it
         for (var i = levels - 1; i >= 0; i--)
         {
             long outCh = (long)o.Width * o.ChannelMult[i];
@@ -49,7 +49,7 @@ public sealed class KlDecoder : Module<Tensor, Tensor>
             }
         }
         up = ModuleList(layers.ToArray());
-        _upsampleAfter = upsample.ToArray();
+        _upsampleBefore = upsample.ToArray();
         norm_out = new GroupNorm32(ch);
         conv_out = new AutocastConv2d(ch, channels, 3, padding: 1);
         RegisterComponents();
@@ -63,7 +63,7 @@ public sealed class KlDecoder : Module<Tensor, Tensor>
         for (var i = 0; i < up.Count; i++)
         {
             // An upsampling layer is the convolution after a nearest-neighbour doubling.
-            if (_upsampleAfter[i]) h = nn.functional.interpolate(h, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
+            if (_upsampleBefore[i]) h = nn.functional.interpolate(h, scale_factor: [2.0, 2.0], mode: InterpolationMode.Nearest);
             h = up[i].forward(h);
         }
         return functional.sigmoid(conv_out.forward(functional.silu(norm_out.forward(h)))).MoveToOuterDisposeScope();
