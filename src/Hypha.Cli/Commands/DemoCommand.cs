@@ -3,6 +3,7 @@ using Hypha.Imaging;
 using Hypha.Models;
 using Hypha.Runs;
 using Hypha.Sampling;
+using Hypha.Sampling.Priors;
 using Hypha.Training;
 using Spectre.Console;
 
@@ -48,8 +49,17 @@ public static class DemoCommand
             if (code != 0) return code;
 
             using var session = TrainingSession.OpenTrained(run);
+            if (session.Model.As<IEncoderModel>() is { SamplesFromPrior: false })
+            {
+                // Its samples come from a prior fitted to its latents: the demo fits the one that takes seconds.
+                FitPriorCommand.Fit(session, new PriorFitRequest { Sampler = LatentSamplers.Gmm, Overwrite = true }.Validated(), cancel);
+                AnsiConsole.MarkupLine($"[yellow]The demo samples this model through the gmm prior (seconds to fit); its sharper samples come from " +
+                                       $"{Markup.Escape(FittedPriors.FitCommand(run, LatentSamplers.LatentDiffusion, overwrite: true))} (about 40 minutes of one CPU core).[/]");
+            }
+            var settings = FittedPriors.Resolve(run, session.Model, new SamplerSettings());
+            using var ownedLatents = settings.Latents;
             var samples = SampleWriter.Write(session.Model, session.Device, 64, Path.Combine(root, "samples"), config.Train.Seed,
-                progress: k => Console.Write($"\rsampled {k}/64"));
+                progress: k => Console.Write($"\rsampled {k}/64"), settings: settings);
             Console.WriteLine();
             AnsiConsole.MarkupLine($"samples: {Markup.Escape(Path.Combine(root, "samples", "grid.png"))} ({samples.Count} files)");
             if (session.Model.As<IEncoderModel>() is { } encoder)

@@ -45,9 +45,10 @@ public static class ReportPage
         Dataset(h, c);
         Curves(h, c);
         Figure(h, "reconstructions", "Reconstructions", c.Reconstructions, c.Lacks.GetValueOrDefault("reconstructions", "No checkpoint, so no reconstructions."));
-        Figure(h, "samples", "Samples", c.Samples, "No checkpoint, so no samples.");
+        Figure(h, "samples", "Samples", c.Samples, c.Lacks.GetValueOrDefault("samples", "No checkpoint, so no samples."));
         Figure(h, "sample-history", "Samples through training", c.SampleHistory,
-            "Training kept fewer than two per-epoch sample grids (grids/history/), so there is nothing to compare yet.");
+            "Training kept fewer than two per-epoch sample grids (grids/history/), so there is nothing to compare yet " +
+            "(a model whose samples need a prior fitted after training, the autoencoder_kl, draws none while it trains).");
         if (c.Trajectory is not null) Figure(h, "trajectory", "Denoising trajectory", c.Trajectory, "");
         Figure(h, "whole-images", "Whole images", c.WholeImages,
             "No whole images yet: hypha synthesize --run RUN --size WIDTHxHEIGHT --out FOLDER makes them, and this page then shows them beside the real images.");

@@ -41,7 +41,11 @@ public static class RunReport
         var curves = Curves(run, run.ReadConfig().Model);
 
         using var session = TrainingSession.OpenTrained(run, device, log);
-        var settings = Sampling.Priors.FittedPriors.Resolve(run, session.Model, sampler);
+        // A model whose samples need a fitted prior, none fitted and none named: the page shows no samples and says how to fit one.
+        var unfitted = sampler.Sampler is null && sampler.Latents is null && session.Model.As<IEncoderModel>() is { } needs &&
+                       Sampling.Priors.FittedPriors.DefaultSampler(run, needs) is null
+            ? Sampling.Priors.FittedPriors.NoneFitted(run, needs).Message : null;
+        var settings = unfitted is null ? Sampling.Priors.FittedPriors.Resolve(run, session.Model, sampler) : sampler;
         using var ownedLatents = ReferenceEquals(settings.Latents, sampler.Latents) ? null : settings.Latents;
         var (record, note, pairs) = LatestEvaluation(run, log, settings.Latents?.Name);
         var folderEvaluations = SampleFolderEvaluations(run);
@@ -89,18 +93,10 @@ public static class RunReport
                     Png(igrid), Scale(igrid));
             }
         }
-        var samples = model.Sample(new SampleRequest(SampleCount, seed) { Device = session.Device, Settings = settings });
-        var realCount = Math.Min(10, test.Count);
-        var sgrid = realCount > 0
-            ? ImageGrid.Tile(cat([RunEvaluation.Cut(session, Spread(test, realCount), 64), samples], 0), columns: 10)
-            : ImageGrid.Tile(samples, columns: 10);
-        var sampleFig = new ReportFigure("Samples",
-            (realCount > 0 ? $"First row: {realCount} real test chunks, for comparison. Below: " : "") +
-            $"{SampleCount} synthetic chunks (seed {seed}), as hypha sample makes them" +
-            (settings.Latents is { } latents ? $" (sampler {latents.Describe()})" : "") +
-            ". Compare them by eye with the real chunks: texture, roots, fungal structures, contrast.",
-            Png(sgrid), Scale(sgrid));
-        if (model.As<ITrajectoryModel>() is { } stepwise)
+        ReportFigure? sampleFig = null;
+        if (unfitted is not null) lacks["samples"] = $"No samples: {unfitted}.";
+        else sampleFig = SampleFigure(session, model, settings, test, seed);
+        if (unfitted is null && model.As<ITrajectoryModel>() is { } stepwise)
         {
             var frames = stepwise.Trajectory(seed, 10, session.Device, settings);
             var tgrid = ImageGrid.Tile(frames, columns: (int)frames.shape[0]);
@@ -133,6 +129,22 @@ public static class RunReport
             ClosestPairs = pairs,
             SampleFolderEvaluations = folderEvaluations,
         };
+    }
+
+    /// <summary>The samples figure: 10 real test chunks (when there are any) above <see cref="SampleCount"/> samples of <paramref name="seed"/>.</summary>
+    static ReportFigure SampleFigure(TrainingSession session, IGenerativeModel model, SamplerSettings settings, IReadOnlyList<ChunkRef> test, long seed)
+    {
+        var samples = model.Sample(new SampleRequest(SampleCount, seed) { Device = session.Device, Settings = settings });
+        var realCount = Math.Min(10, test.Count);
+        var sgrid = realCount > 0
+            ? ImageGrid.Tile(cat([RunEvaluation.Cut(session, Spread(test, realCount), 64), samples], 0), columns: 10)
+            : ImageGrid.Tile(samples, columns: 10);
+        return new ReportFigure("Samples",
+            (realCount > 0 ? $"First row: {realCount} real test chunks, for comparison. Below: " : "") +
+            $"{SampleCount} synthetic chunks (seed {seed}), as hypha sample makes them" +
+            (settings.Latents is { } latents ? $" (sampler {latents.Describe()})" : "") +
+            ". Compare them by eye with the real chunks: texture, roots, fungal structures, contrast.",
+            Png(sgrid), Scale(sgrid));
     }
 
     /// <summary>Collects and writes the page to <paramref name="outPath"/> (default RUN/report.html); returns the path written.</summary>

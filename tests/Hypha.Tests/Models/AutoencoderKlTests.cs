@@ -57,6 +57,19 @@ public sealed class AutoencoderKlTests : IDisposable
         args.RemoveRange(args.IndexOf("--latent"), 2);
         var train = Faults.Cli.Run([.. args]);
         Assert.True(train.Code == 0, train.ToString());
+
+        // Its samples need a fitted prior: training previews none (N(0, I) decodes would mislead), sampling with no
+        // --sampler and none fitted says how to fit one and writes nothing, the report says the same in place of samples.
+        Assert.False(File.Exists(Path.Combine(run, "grids", "samples.png")));
+        Assert.True(File.Exists(Path.Combine(run, "grids", "reconstructions.png")));
+        var unfitted = Faults.Cli.Run("sample", "--run", run, "--count", "3", "--out", _tmp.Path("u"));
+        Assert.NotEqual(0, unfitted.Code);
+        Assert.Contains($"none is fitted yet: hypha fit-prior --run {run} --sampler latent-diffusion", unfitted.Err);
+        Assert.False(Directory.Exists(_tmp.Path("u")));
+        var report = Faults.Cli.Run("report", "--run", run);
+        Assert.True(report.Code == 0, report.ToString());
+        Assert.Contains("(autoencoder_kl) draws its samples from a prior fitted to its latents, and none is fitted yet", File.ReadAllText(Path.Combine(run, "report.html")));
+
         var fit = Faults.Cli.Run("fit-prior", "--run", run, "--sampler", "latent-diffusion", "--steps", "30", "--width", "8", "--blocks", "1", "--sample-steps", "5");
         Assert.True(fit.Code == 0, fit.ToString());
         Assert.Contains("U-Net denoiser width 8, 1 blocks per level, on 2x16x16 latents", fit.Out);
@@ -69,9 +82,11 @@ public sealed class AutoencoderKlTests : IDisposable
         var mlp = Faults.Cli.Run("fit-prior", "--run", run, "--sampler", "latent-diffusion", "--denoiser", "mlp", "--steps", "5", "--overwrite");
         Assert.True(mlp.Code == 0, mlp.ToString());
         Assert.Contains("MLP denoiser width 256, 3 blocks", mlp.Out);
-        var sample = Faults.Cli.Run("sample", "--run", run, "--count", "3", "--out", _tmp.Path("s"), "--sampler", "latent-diffusion");
+        // No --sampler: the fitted prior, not N(0, I).
+        var sample = Faults.Cli.Run("sample", "--run", run, "--count", "3", "--out", _tmp.Path("s"));
         Assert.True(sample.Code == 0, sample.ToString());
         Assert.Equal(3, Directory.GetFiles(_tmp.Path("s"), "sample_*.png").Length);
+        Assert.Contains(",latent-diffusion", File.ReadAllText(Path.Combine(_tmp.Path("s"), "manifest.csv")));
 
         // Exported, it says plainly that the PyTorch builder has no twin of this family instead of naming a command that fails.
         var export = Faults.Cli.Run("export", "--run", run, "--out", _tmp.Path("ae.safetensors"));

@@ -79,9 +79,10 @@ public static class FittedPriors
 
     /// <summary>
     /// <paramref name="settings"/> with the prior <c>--sampler</c> names loaded into <see cref="SamplerSettings.Latents"/>
-    /// for a VAE (N(0, I) when none or <c>prior</c> is named; <c>--steps</c> and <c>--eta</c> go into the latent-diffusion
+    /// for a VAE (N(0, I) when <c>prior</c> is named; when none is, <see cref="DefaultSampler"/>'s; <c>--steps</c> and <c>--eta</c> go into the latent-diffusion
     /// prior's DDIM and are taken out); unchanged for other families, which refuse the VAE samplers by name. The caller
-    /// disposes the returned Latents unless it passed them in. Errors: a prior not fitted yet (saying to run fit-prior),
+    /// disposes the returned Latents unless it passed them in. Errors: a prior not fitted yet (saying to run fit-prior;
+    /// also when none is named and the model's samples need one, <see cref="NoneFitted"/>),
     /// fitted to another checkpoint, unreadable, or options it does not take.
     /// </summary>
     public static SamplerSettings Resolve(RunFolder run, IGenerativeModel model, SamplerSettings settings)
@@ -94,7 +95,7 @@ public static class FittedPriors
                 throw HyphaException.Config($"--sampler {name} draws the latents of a VAE; the run's model ({model.Kind}) has none");
             return settings;
         }
-        name ??= LatentSamplers.Prior;
+        name ??= DefaultSampler(run, encoder) ?? throw NoneFitted(run, encoder);
         if (!LatentSamplers.Names.Contains(name))
             throw HyphaException.Config($"unknown sampler '{name}' for the run's model ({model.Kind}): {LatentSamplers.Listed(LatentSamplers.Names)}");
         if (name != LatentSamplers.LatentDiffusion && (settings.Steps is not null || settings.Eta is not null))
@@ -103,6 +104,21 @@ public static class FittedPriors
         var loaded = Load(run, name, encoder.LatentSize, settings.Steps, settings.Eta);
         return settings with { Latents = loaded, Steps = null, Eta = null };
     }
+
+    /// <summary>The sampler a VAE's samples come from when <c>--sampler</c> is not given: <c>prior</c> (N(0, I)) for a model
+    /// that <see cref="IEncoderModel.SamplesFromPrior"/>; for one that does not (the KL autoencoder), the fitted
+    /// latent-diffusion prior, else the fitted gmm, else null (none fitted yet: <see cref="Resolve"/> then says how to fit one).</summary>
+    public static string? DefaultSampler(RunFolder run, IEncoderModel encoder) =>
+        encoder.SamplesFromPrior ? LatentSamplers.Prior
+            : new[] { LatentSamplers.LatentDiffusion, LatentSamplers.Gmm }.FirstOrDefault(name => File.Exists(PathOf(run, name)));
+
+    /// <summary>The error of a model whose samples need a fitted prior when none is fitted: names both fit-prior commands.</summary>
+    public static HyphaException NoneFitted(RunFolder run, IEncoderModel encoder) =>
+        new(ExitCode.InvalidConfig,
+            $"the run's model ({encoder.Kind}) draws its samples from a prior fitted to its latents, and none is fitted yet: " +
+            $"{FitCommand(run, LatentSamplers.LatentDiffusion)} (the U-Net prior, about 40 minutes of one CPU core; the samples in docs/evaluation-amf.md) " +
+            $"or {FitCommand(run, LatentSamplers.Gmm)} (seconds; blurrier samples); --sampler {LatentSamplers.Prior} decodes N(0, I) all the same",
+            Path.Combine(run.Root, DirName));
 
     /// <summary>The cheap part of <see cref="Resolve"/>, for commands to call before reading any image: a fitted prior
     /// named by <c>--sampler</c> must have been fitted (its file exists).</summary>

@@ -10,7 +10,8 @@ namespace Hypha.Training.Observers;
 /// After each epoch: grids/samples.png (64 samples from a fixed seed, so epochs can be compared), kept per epoch as
 /// grids/history/samples_eNNN.png for the report's "through training" row, and, for models that reconstruct
 /// (<see cref="IEncoderModel"/>), grids/reconstructions.png (50 validation originals left, their reconstructions
-/// right); mirrored to TensorBoard.
+/// right); mirrored to TensorBoard. A model whose samples need a fitted prior (<see cref="DrawsSamples"/>) gets
+/// reconstructions only.
 /// </summary>
 public sealed class GridsObserver(TensorBoardObserver? tensorBoard = null) : ITrainingObserver
 {
@@ -28,11 +29,14 @@ public sealed class GridsObserver(TensorBoardObserver? tensorBoard = null) : ITr
     public void OnEpochEnd(int epoch, TrainingContext context)
     {
         using var scope = NewDisposeScope();
-        var samples = SampleGrid(context.Model, context, Samples);
-        Write(context.Run, "samples.png", samples);
-        Directory.CreateDirectory(Path.Combine(context.Run.GridsDir, HistoryDir));
-        Write(context.Run, Path.Combine(HistoryDir, $"samples_e{epoch + 1:D3}.png"), samples);
-        tensorBoard?.AddImage("grids/samples", samples);
+        if (DrawsSamples(context.Model))
+        {
+            var samples = SampleGrid(context.Model, context, Samples);
+            Write(context.Run, "samples.png", samples);
+            Directory.CreateDirectory(Path.Combine(context.Run.GridsDir, HistoryDir));
+            Write(context.Run, Path.Combine(HistoryDir, $"samples_e{epoch + 1:D3}.png"), samples);
+            tensorBoard?.AddImage("grids/samples", samples);
+        }
         if (context.Model.As<IEncoderModel>() is { } encoder && context.Index.Validation.Count > 0)
         {
             var recon = ReconstructionGrid(encoder, context, Originals);
@@ -40,6 +44,10 @@ public sealed class GridsObserver(TensorBoardObserver? tensorBoard = null) : ITr
             tensorBoard?.AddImage("grids/reconstructions", recon);
         }
     }
+
+    /// <summary>Whether training previews the model's samples: not for a model whose samples need a prior fitted after
+    /// training (<see cref="IEncoderModel.SamplesFromPrior"/> false: its N(0, I) decodes would only mislead).</summary>
+    public static bool DrawsSamples(IGenerativeModel model) => model.As<IEncoderModel>() is not { SamplesFromPrior: false };
 
     /// <summary>Validation originals beside their reconstructions, as [C, H, W] at the model's current resolution.</summary>
     public static Tensor ReconstructionGrid(IEncoderModel model, TrainingContext context, int originals)
