@@ -27,6 +27,8 @@ public static class FitPriorCommand
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N. Default: the run's." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (0: all cores). Default: the run's." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace a prior of the same name fitted before." };
+        var augment = EnumOption.Create<Hypha.Data.Augment>("--augment",
+            "Symmetries of each training chunk encoded: none, flips (4 latents a chunk) or dihedral (8: every flip and 90-degree rotation). Default: none.");
 
         var components = new Option<int?>("--components") { Description = $"gmm: mixture components. Default: {G.Components}." };
         var covariance = EnumOption.Create<CovarianceKind>("--covariance", $"gmm: full or diag covariance per component. Default: {EnumOption.Spell(G.Covariance)}.");
@@ -52,7 +54,7 @@ public static class FitPriorCommand
             "Fit a prior to the posterior means of a trained VAE's training chunks and store it in RUN/priors/ " +
             "(sample, evaluate and report then take --sampler gmm or --sampler latent-diffusion). " +
             "N(0, I) leaves regions the encoder never uses; a fitted prior draws latents where the training chunks are.")
-            { run, sampler, seed, trainLimit, device, threads, overwrite };
+            { run, sampler, seed, trainLimit, augment, device, threads, overwrite };
         foreach (var o in gmmOnly.Concat(diffusionOnly)) cmd.Options.Add(o);
         cmd.SetAction(p => CliApp.Guard(cancel =>
         {
@@ -65,6 +67,7 @@ public static class FitPriorCommand
             var request = new PriorFitRequest
             {
                 Sampler = name, Seed = s, TrainLimit = p.GetValue(trainLimit), Overwrite = p.GetValue(overwrite),
+                Augment = p.GetValue(augment) ?? Hypha.Data.Augment.None,
                 Gmm = G with
                 {
                     Components = p.GetValue(components) ?? G.Components, Covariance = p.GetValue(covariance) ?? G.Covariance,
@@ -94,7 +97,9 @@ public static class FitPriorCommand
     public static PriorFitResult Fit(TrainingSession session, PriorFitRequest request, CancellationToken cancel)
     {
         Console.WriteLine($"fitting the {request.Sampler} prior to the posterior means of {(request.TrainLimit > 0 ? $"at most {request.TrainLimit:N0} of " : "")}" +
-                          $"{session.Data.Index.Train.Count:N0} training chunks on {session.Device}");
+                          $"{session.Data.Index.Train.Count:N0} training chunks" +
+                          (request.Augment == Hypha.Data.Augment.None ? "" : $", each under {FittedPriors.Symmetries(request.Augment).Length} symmetries ({request.Augment.ToString().ToLowerInvariant()})") +
+                          $" on {session.Device}");
         string? phase = null;
         var result = FittedPriors.Fit(session, request, p =>
         {

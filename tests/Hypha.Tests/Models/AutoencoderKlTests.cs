@@ -79,9 +79,14 @@ public sealed class AutoencoderKlTests : IDisposable
             using var z = prior.Sample(1, 0, 3);
             Assert.Equal(new long[] { 3, 512 }, z.shape);
         }
-        var mlp = Faults.Cli.Run("fit-prior", "--run", run, "--sampler", "latent-diffusion", "--denoiser", "mlp", "--steps", "5", "--overwrite");
+        // --augment dihedral: every chunk encoded under its 8 symmetries, recorded in the file.
+        var mlp = Faults.Cli.Run("fit-prior", "--run", run, "--sampler", "latent-diffusion", "--denoiser", "mlp", "--steps", "5", "--overwrite", "--augment", "dihedral");
         Assert.True(mlp.Code == 0, mlp.ToString());
         Assert.Contains("MLP denoiser width 256, 3 blocks", mlp.Out);
+        Assert.Contains("each under 8 symmetries (dihedral)", mlp.Out);
+        var stored = PriorFiles.Read<LatentDiffusionFile>(FittedPriors.PathOf(Runs.RunFolder.Open(run), LatentSamplers.LatentDiffusion), "latent-diffusion", "");
+        Assert.Equal("dihedral", stored.Fit.Augment);
+        Assert.Equal(8 * stored.Fit.TrainChunks, stored.Fit.Vectors);
         // No --sampler: the fitted prior, not N(0, I).
         var sample = Faults.Cli.Run("sample", "--run", run, "--count", "3", "--out", _tmp.Path("s"));
         Assert.True(sample.Code == 0, sample.ToString());

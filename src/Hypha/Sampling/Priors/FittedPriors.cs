@@ -27,6 +27,11 @@ public sealed record PriorFitRequest
     /// <summary>Seed of the subset (the priors' own seeds are in their options); default 0.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Symmetries of each training chunk encoded (<see cref="Data.Augment.Flips"/>: 4 latents a chunk,
+    /// <see cref="Data.Augment.Dihedral"/>: 8, every flip and 90-degree rotation of the chunk); default
+    /// <see cref="Data.Augment.None"/>, the chunks as cut. Exact in image space: the chunk is transformed, then encoded.</summary>
+    public Augment Augment { get; init; } = Augment.None;
+
     /// <summary>Chunks encoded at once; default 256.</summary>
     public int Batch { get; init; } = 256;
 
@@ -256,14 +261,16 @@ public static class FittedPriors
         var refs = RunEvaluation.Subset(train, request.TrainLimit, request.Seed, 0xF17);
 
         var clock = Stopwatch.StartNew();
-        using var latents = Encode(session, encoder, refs, request.Batch, progress, cancel);
+        var symmetries = Symmetries(request.Augment);
+        using var latents = Encode(session, encoder, refs, symmetries, request.Batch, progress, cancel);
         var encodeSeconds = clock.Elapsed.TotalSeconds;
         clock.Restart();
         var fit = new PriorFit
         {
             Checkpoint = Path.GetRelativePath(run.Root, run.LastCheckpoint).Replace('\\', '/'),
             CheckpointWrittenUtc = header.WrittenUtc, Epoch = header.Epoch, ImagesSeen = header.ImagesSeen,
-            TrainingComplete = header.Complete, Vectors = refs.Count, TrainChunks = train.Count, Seed = request.Seed,
+            TrainingComplete = header.Complete, Vectors = (int)latents.shape[0], TrainChunks = train.Count, Seed = request.Seed,
+            Augment = request.Augment.ToString().ToLowerInvariant(),
             EncodeSeconds = encodeSeconds, Device = session.Device.ToString(),
         };
         var path = PathOf(run, request.Sampler);
@@ -275,7 +282,7 @@ public static class FittedPriors
                 cancel.ThrowIfCancellationRequested();
                 progress?.Invoke(new PriorFitProgress("em", it, o.MaxIterations, ll, it / Math.Max(1e-9, clock.Elapsed.TotalSeconds)));
             });
-            using var prior = new GaussianMixturePrior(mixture) { Vectors = refs.Count, LogLikelihood = trace.LogLikelihood[^1] };
+            using var prior = new GaussianMixturePrior(mixture) { Vectors = fit.Vectors, LogLikelihood = trace.LogLikelihood[^1] };
             fit = fit with { FitSeconds = clock.Elapsed.TotalSeconds, FittedUtc = DateTime.UtcNow };
             var standard = StandardNormalLogLikelihood(latents);
             PriorFiles.Write(path, new GmmFile
@@ -288,7 +295,7 @@ public static class FittedPriors
                 Variances = o.Covariance == CovarianceKind.Diag ? PriorFiles.Rows(mixture.Covariances) : null,
             });
             return new PriorFitResult(path, prior.Describe(), fit,
-                $"mean log-likelihood of the {refs.Count:N0} posterior means: {trace.LogLikelihood[^1]:F2} nats under the mixture, {standard:F2} under N(0, I); " +
+                $"mean log-likelihood of the {fit.Vectors:N0} posterior means: {trace.LogLikelihood[^1]:F2} nats under the mixture, {standard:F2} under N(0, I); " +
                 $"EM {(trace.Converged ? "converged" : "stopped at --max-iter")} after {trace.Iterations} iterations");
         }
         else
@@ -319,13 +326,25 @@ public static class FittedPriors
         return (-0.5 * (d.square().sum(1) + d.shape[1] * Math.Log(2 * Math.PI))).mean().item<double>();
     }
 
-    /// <summary>Posterior means [N, L] (CPU float32) of <paramref name="refs"/>, cut and encoded in batches on the session's device.</summary>
-    static Tensor Encode(TrainingSession session, IEncoderModel encoder, IReadOnlyList<ChunkRef> refs, int batch,
-        Action<PriorFitProgress>? progress, CancellationToken cancel)
+    /// <summary>The symmetry codes (<see cref="Augmentation.Transform"/>) each chunk is encoded under: [0] for none, 0..3
+    /// for flips, 0..7 for dihedral.</summary>
+    public static int[] Symmetries(Augment augment) => augment switch
+    {
+        Augment.None => [0],
+        Augment.Flips => [0, 1, 2, 3],
+        _ => [0, 1, 2, 3, 4, 5, 6, 7],
+    };
+
+    /// <summary>Posterior means [N x S, L] (CPU float32) of <paramref name="refs"/> under each of the S
+    /// <paramref name="symmetries"/>, cut and encoded in batches on the session's device: row k N + i is chunk i under
+    /// symmetry k.</summary>
+    static Tensor Encode(TrainingSession session, IEncoderModel encoder, IReadOnlyList<ChunkRef> refs, IReadOnlyList<int> symmetries,
+        int batch, Action<PriorFitProgress>? progress, CancellationToken cancel)
     {
         using var mode = encoder.EvalMode();
         using var noGrad = no_grad();
-        var result = empty([refs.Count, encoder.LatentSize], ScalarType.Float32, CPU);
+        var total = refs.Count * symmetries.Count;
+        var result = empty([total, encoder.LatentSize], ScalarType.Float32, CPU);
         var clock = Stopwatch.StartNew();
         for (var s = 0; s < refs.Count; s += batch)
         {
@@ -333,9 +352,13 @@ public static class FittedPriors
             using var scope = NewDisposeScope();
             var n = Math.Min(batch, refs.Count - s);
             var x = ModelInput.Fit(encoder, session.Bank.Cut(refs, s, n));
-            var (mu, _) = encoder.Encode(x);
-            result.narrow(0, s, n).copy_(mu);
-            progress?.Invoke(new PriorFitProgress("encode", s + n, refs.Count, null, (s + n) / Math.Max(1e-9, clock.Elapsed.TotalSeconds)));
+            for (var k = 0; k < symmetries.Count; k++)
+            {
+                var (mu, _) = encoder.Encode(Augmentation.Transform(x, symmetries[k]).contiguous());
+                result.narrow(0, k * refs.Count + s, n).copy_(mu);
+            }
+            var done = (s + n) * symmetries.Count;
+            progress?.Invoke(new PriorFitProgress("encode", done, total, null, done / Math.Max(1e-9, clock.Elapsed.TotalSeconds)));
         }
         return result;
     }

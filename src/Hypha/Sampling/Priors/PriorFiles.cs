@@ -21,8 +21,12 @@ public sealed record PriorFit
     /// <summary>Whether training had finished when the checkpoint was written.</summary>
     public bool TrainingComplete { get; init; }
 
-    /// <summary>Latent vectors fitted to (posterior means of that many training chunks) and training chunks in the run.</summary>
+    /// <summary>Latent vectors fitted to (posterior means of the training chunks encoded, times the symmetries of
+    /// <see cref="Augment"/>) and training chunks in the run.</summary>
     public int Vectors { get; init; }
+
+    /// <summary>The symmetries each chunk was encoded under: none (default; files written before it), flips or dihedral.</summary>
+    public string Augment { get; init; } = "none";
 
     public int TrainChunks { get; init; }
 
