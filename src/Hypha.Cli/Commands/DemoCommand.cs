@@ -54,7 +54,7 @@ public static class DemoCommand
                 // Its samples come from a prior fitted to its latents: the demo fits the one that takes seconds.
                 FitPriorCommand.Fit(session, new PriorFitRequest { Sampler = LatentSamplers.Gmm, Overwrite = true }.Validated(), cancel);
                 AnsiConsole.MarkupLine($"[yellow]The demo samples this model through the gmm prior (seconds to fit); its sharper samples come from " +
-                                       $"{Markup.Escape(FittedPriors.FitCommand(run, LatentSamplers.LatentDiffusion))} (about 40 minutes of one CPU core).[/]");
+                                       $"{Markup.Escape(FittedPriors.FitCommand(run, LatentSamplers.LatentDiffusion))} (about 80 minutes of one CPU core).[/]");
             }
             var settings = FittedPriors.Resolve(run, session.Model, new SamplerSettings());
             using var ownedLatents = settings.Latents;

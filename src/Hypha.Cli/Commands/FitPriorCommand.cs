@@ -37,12 +37,12 @@ public static class FitPriorCommand
         var tol = new Option<double?>("--tol") { Description = $"gmm: stop when the mean log-likelihood rises by less than this (nats). Default: {F(G.Tolerance)}." };
         var kmeansIter = new Option<int?>("--kmeans-iter") { Description = $"gmm: k-means iterations after the k-means++ seeding. Default: {G.KMeansIterations}." };
 
-        var steps = new Option<int?>("--steps") { Description = "latent-diffusion: training steps. Default: 4,000 (mlp), 2,000 (unet)." };
+        var steps = new Option<int?>("--steps") { Description = $"latent-diffusion: training steps. Default: {ByDenoiser(d => d.Steps)}." };
         var denoiser = EnumOption.Create<LatentDenoiserKind>("--denoiser",
             "latent-diffusion: the denoising network, mlp (over the latent vector) or unet (over a latent image, the autoencoder_kl's). Default: auto, unet for a latent image, mlp otherwise.");
-        var width = new Option<int?>("--width") { Description = "latent-diffusion: width of the MLP's hidden layers, or the U-Net's base channels. Default: 256 (mlp), 32 (unet)." };
-        var blocks = new Option<int?>("--blocks") { Description = "latent-diffusion: residual blocks of the MLP, or of the U-Net per level. Default: 3 (mlp), 2 (unet)." };
-        var batch = new Option<int?>("--batch") { Description = "latent-diffusion: latent vectors per step. Default: 256 (mlp), 128 (unet)." };
+        var width = new Option<int?>("--width") { Description = $"latent-diffusion: width of the MLP's hidden layers, or the U-Net's base channels. Default: {ByDenoiser(d => d.Width)}." };
+        var blocks = new Option<int?>("--blocks") { Description = $"latent-diffusion: residual blocks of the MLP, or of the U-Net per level. Default: {ByDenoiser(d => d.Blocks)}." };
+        var batch = new Option<int?>("--batch") { Description = $"latent-diffusion: latent vectors per step. Default: {ByDenoiser(d => d.Batch)}." };
         var lr = new Option<double?>("--lr") { Description = $"latent-diffusion: Adam learning rate, cosine decay to 0. Default: {F(D.Lr)}." };
         var ema = new Option<double?>("--ema") { Description = $"latent-diffusion: EMA decay of the sampling weights. Default: {F(D.EmaDecay)}." };
         var sampleSteps = new Option<int?>("--sample-steps") { Description = $"latent-diffusion: DDIM steps when sampling (sample --steps overrides). Default: {D.SampleSteps}." };
@@ -122,4 +122,9 @@ public static class FitPriorCommand
     }
 
     static string F(double v) => v.ToString("G", CultureInfo.InvariantCulture);
+
+    /// <summary>"4,000 (mlp), 4,000 (unet)": one of <see cref="LatentDiffusionOptions.DefaultsOf"/>'s numbers for each denoiser.</summary>
+    static string ByDenoiser(Func<(int Width, int Blocks, int Steps, int Batch), int> pick) =>
+        string.Join(", ", new[] { LatentDenoiserKind.Mlp, LatentDenoiserKind.Unet }.Select(k =>
+            $"{pick(LatentDiffusionOptions.DefaultsOf(k)).ToString("N0", CultureInfo.InvariantCulture)} ({EnumOption.Spell(k)})"));
 }

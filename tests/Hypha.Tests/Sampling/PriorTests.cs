@@ -175,6 +175,19 @@ public sealed class PriorTests : IDisposable
                 Assert.True(t.eq(twice.Network.state_dict()[name]).all().item<bool>(), $"{name} differs between two fits with one seed");
     }
 
+    /// <summary>0 means the denoiser's default, chosen from the latent's shape; a number given stays.</summary>
+    [Fact]
+    public void Unset_denoiser_settings_resolve_to_the_defaults_of_the_denoiser_the_shape_picks()
+    {
+        var image = new LatentDiffusionOptions().Resolved([4, 16, 16]);
+        Assert.Equal((LatentDenoiserKind.Unet, 32, 2, 4000, 128), (image.Denoiser, image.Width, image.Blocks, image.Steps, image.Batch));
+        var vector = new LatentDiffusionOptions().Resolved([64]);
+        Assert.Equal((LatentDenoiserKind.Mlp, 256, 3, 4000, 256), (vector.Denoiser, vector.Width, vector.Blocks, vector.Steps, vector.Batch));
+        var given = new LatentDiffusionOptions { Steps = 2000, Width = 48 }.Resolved([4, 16, 16]);
+        Assert.Equal((2000, 48, 2), (given.Steps, given.Width, given.Blocks));
+        Assert.Equal(new[] { 4, 16, 16 }, image.Shape);
+    }
+
     [Fact]
     public void Schedule_and_ddim_work_on_latent_vectors_without_the_image_clamp()
     {

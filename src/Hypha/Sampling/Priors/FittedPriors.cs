@@ -121,7 +121,7 @@ public static class FittedPriors
     public static HyphaException NoneFitted(RunFolder run, IEncoderModel encoder) =>
         new(ExitCode.InvalidConfig,
             $"the run's model ({encoder.Kind}) draws its samples from a prior fitted to its latents, and none is fitted yet: " +
-            $"{FitCommand(run, LatentSamplers.LatentDiffusion)} (the U-Net prior, about 40 minutes of one CPU core; the samples in docs/evaluation-amf.md) " +
+            $"{FitCommand(run, LatentSamplers.LatentDiffusion)} (the U-Net prior, about 80 minutes of one CPU core; the samples in docs/evaluation-amf.md) " +
             $"or {FitCommand(run, LatentSamplers.Gmm)} (seconds; blurrier samples); --sampler {LatentSamplers.Prior} decodes N(0, I) all the same",
             Path.Combine(run.Root, DirName));
 
