@@ -27,7 +27,7 @@ public static class ReportCommand
             var folder = RunFolder.Open(p.GetValue(run)!);
             var settings = sampler.Resolve(p);
             RunEvaluation.RequireCheckpoint(folder);
-            FittedPriors.Precheck(folder, settings); // a prior not fitted: say so before reading images
+            FittedPriors.Precheck(folder, settings, needsSamples: false); // a named prior not fitted: say so before reading images
             var path = RunReport.Write(folder, p.GetValue(outFile), p.GetValue(device), p.GetValue(seed),
                 m => AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(m)}[/]"), settings);
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(path)}");

@@ -15,11 +15,9 @@ public interface IEncoderModel : IGenerativeModel
     /// fitted prior may use it (a convolutional denoiser for a latent image).</summary>
     IReadOnlyList<int> LatentShape => [LatentSize];
 
-    /// <summary>Whether decoding N(0, I) (<c>--sampler prior</c>) gives samples of this model; default true. False for a
-    /// model trained with so small a KL weight that its posteriors ignore N(0, I) (<see cref="AutoencoderKl.AutoencoderKl"/>,
-    /// the first stage of latent diffusion): its samples come from a prior fitted to its latents, so an unnamed sampler
-    /// means the fitted one (<c>Hypha.Sampling.Priors.FittedPriors.DefaultSampler</c>) and training draws no sample previews.</summary>
-    bool SamplesFromPrior => true;
+    /// <summary>Whether decoding N(0, I) (<c>--sampler prior</c>) gives samples of this model: its family's
+    /// <see cref="ModelDescriptor.SamplesFromPrior"/> (false for <see cref="AutoencoderKl.AutoencoderKl"/>).</summary>
+    bool SamplesFromPrior => ModelRegistry.Get(Kind).SamplesFromPrior;
 
     /// <summary>Posterior mean and log-variance of a batch [B, C, H, W] in [0, 1].</summary>
     (Tensor Mu, Tensor LogVar) Encode(Tensor x);

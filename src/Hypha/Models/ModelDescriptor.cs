@@ -92,6 +92,14 @@ public abstract class ModelDescriptor
     /// model's own. A family whose sampling is slow (many denoising steps) may preview with fewer.</summary>
     public virtual SamplerSettings PreviewSettings => new();
 
+    /// <summary>Whether decoding N(0, I) (<c>--sampler prior</c>) gives samples of a model of this family, when it has an
+    /// encoder; default true. False for a family trained with so small a KL weight that its posteriors ignore N(0, I)
+    /// (<c>autoencoder_kl</c>, the first stage of latent diffusion): its samples come from a prior fitted to its latents
+    /// (<c>Hypha.Sampling.Priors.FittedPriors.DefaultSampler</c>), and training draws no sample previews. Known from the
+    /// run's config alone, so that commands can refuse before reading images (<see cref="IEncoderModel.SamplesFromPrior"/>
+    /// is this, per model).</summary>
+    public virtual bool SamplesFromPrior => true;
+
     /// <summary>Default <see cref="OptimizerPreference.FlatAdam"/>.</summary>
     public virtual OptimizerPreference Optimizer => OptimizerPreference.FlatAdam;
 

@@ -44,7 +44,7 @@ public static class RunReport
         // A model whose samples need a fitted prior, none fitted and none named: the page shows no samples and says how to fit one.
         var unfitted = sampler.Sampler is null && sampler.Latents is null && session.Model.As<IEncoderModel>() is { } needs &&
                        Sampling.Priors.FittedPriors.DefaultSampler(run, needs) is null
-            ? Sampling.Priors.FittedPriors.NoneFitted(run, needs).Message : null;
+            ? Sampling.Priors.FittedPriors.NoneFitted(run, needs.Kind).Message : null;
         var settings = unfitted is null ? Sampling.Priors.FittedPriors.Resolve(run, session.Model, sampler) : sampler;
         using var ownedLatents = ReferenceEquals(settings.Latents, sampler.Latents) ? null : settings.Latents;
         var (record, note, pairs) = LatestEvaluation(run, log, settings.Latents?.Name);

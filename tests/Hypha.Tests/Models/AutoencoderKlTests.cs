@@ -50,7 +50,10 @@ public sealed class AutoencoderKlTests : IDisposable
         var run = _tmp.Path("run");
         // --latent is the vector VAEs' size, refused by name here: a cpu preset switched to this family must not carry
         // its 64-number latent over as 64 channels.
-        var args = Tiny.TrainArgs(run, "--model", "autoencoder_kl", "--latent-channels", "2", "--channel-mult", "1,2", "--beta", "0.001", "--epoch-size", "96").ToList();
+        var image = _tmp.Path("images", "cell.png"); // a copy: moved away below, to show what reads images and what does not
+        Directory.CreateDirectory(Path.GetDirectoryName(image)!);
+        File.Copy(Tiny.Image, image);
+        var args = Tiny.TrainOn([image], run, "--model", "autoencoder_kl", "--latent-channels", "2", "--channel-mult", "1,2", "--beta", "0.001", "--epoch-size", "96").ToList();
         var refused = Faults.Cli.Run([.. args]);
         Assert.Contains("--latent does not apply to --model autoencoder_kl (it is a setting of resnet_vae, provae)", refused.Err);
         Assert.False(Directory.Exists(run));
@@ -66,6 +69,14 @@ public sealed class AutoencoderKlTests : IDisposable
         Assert.NotEqual(0, unfitted.Code);
         Assert.Contains($"none is fitted yet: hypha fit-prior --run {run} --sampler latent-diffusion", unfitted.Err);
         Assert.False(Directory.Exists(_tmp.Path("u")));
+        // evaluate refuses from the run's config, before it reads an image (it used to open them all first): with the
+        // training image gone, the refusal is still the one about the prior.
+        File.Move(image, image + ".away");
+        var unscored = Faults.Cli.Run("evaluate", "--run", run);
+        File.Move(image + ".away", image);
+        Assert.NotEqual(0, unscored.Code);
+        Assert.Contains($"none is fitted yet: hypha fit-prior --run {run} --sampler latent-diffusion", unscored.Err);
+        Assert.False(File.Exists(Path.Combine(run, "metrics.jsonl")));
         var report = Faults.Cli.Run("report", "--run", run);
         Assert.True(report.Code == 0, report.ToString());
         Assert.Contains("(autoencoder_kl) draws its samples from a prior fitted to its latents, and none is fitted yet", File.ReadAllText(Path.Combine(run, "report.html")));

@@ -43,12 +43,6 @@ public sealed class AutoencoderKl : VaeModel, IEncoderModel
     /// <summary>[latent channels, side, side].</summary>
     public IReadOnlyList<int> LatentShape => [Options.Latent, Options.LatentSide(_resolution), Options.LatentSide(_resolution)];
 
-    /// <summary>False: the family is latent diffusion's first stage, whose samples come from a second model on its latents;
-    /// with the KL weight it is trained with (1e-4 in autoencoder-kl-cpu) the latents are nowhere near N(0, I), which
-    /// decodes to noise-like texture (FD 433 on amf_ink_roots against 170 with the fitted U-Net prior,
-    /// docs/evaluation-amf.md).</summary>
-    public bool SamplesFromPrior => false;
-
     public override (Tensor Mu, Tensor LogVar) Encode(Tensor x) => encoder.forward(x);
 
     public override Tensor Decode(Tensor z) => decoder.forward(z);

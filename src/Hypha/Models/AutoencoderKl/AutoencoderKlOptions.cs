@@ -85,6 +85,12 @@ public sealed class AutoencoderKlDescriptor : ModelDescriptor<AutoencoderKlOptio
     public override IReadOnlyList<LossTermInfo> Terms => VaeOptions.Terms;
     public override IReadOnlyList<LossTermInfo> TermsFor(ModelOptions options) => VaeOptions.TermsFor(options);
 
+    /// <summary>False: the family is latent diffusion's first stage, whose samples come from a second model on its latents;
+    /// with the KL weight it is trained with (1e-4 in autoencoder-kl-cpu) the latents are nowhere near N(0, I), which
+    /// decodes to noise-like texture (FD 433 on amf_ink_roots against 167 with the fitted U-Net prior,
+    /// docs/evaluation-amf.md).</summary>
+    public override bool SamplesFromPrior => false;
+
     protected override IGenerativeModel Create(AutoencoderKlOptions o, int channels, int resolution) => new AutoencoderKl(o, channels, resolution);
 
     protected override void ValidateShape(AutoencoderKlOptions o, int channels, int resolution) => o.ValidateShape(channels, resolution);

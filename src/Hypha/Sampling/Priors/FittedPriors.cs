@@ -100,7 +100,7 @@ public static class FittedPriors
                 throw HyphaException.Config($"--sampler {name} draws the latents of a VAE; the run's model ({model.Kind}) has none");
             return settings;
         }
-        name ??= DefaultSampler(run, encoder) ?? throw NoneFitted(run, encoder);
+        name ??= DefaultSampler(run, encoder) ?? throw NoneFitted(run, encoder.Kind);
         if (!LatentSamplers.Names.Contains(name))
             throw HyphaException.Config($"unknown sampler '{name}' for the run's model ({model.Kind}): {LatentSamplers.Listed(LatentSamplers.Names)}");
         if (name != LatentSamplers.LatentDiffusion && (settings.Steps is not null || settings.Eta is not null))
@@ -113,24 +113,36 @@ public static class FittedPriors
     /// <summary>The sampler a VAE's samples come from when <c>--sampler</c> is not given: <c>prior</c> (N(0, I)) for a model
     /// that <see cref="IEncoderModel.SamplesFromPrior"/>; for one that does not (the KL autoencoder), the fitted
     /// latent-diffusion prior, else the fitted gmm, else null (none fitted yet: <see cref="Resolve"/> then says how to fit one).</summary>
-    public static string? DefaultSampler(RunFolder run, IEncoderModel encoder) =>
-        encoder.SamplesFromPrior ? LatentSamplers.Prior
+    public static string? DefaultSampler(RunFolder run, IEncoderModel encoder) => DefaultSamplerOf(run, encoder.SamplesFromPrior);
+
+    static string? DefaultSamplerOf(RunFolder run, bool samplesFromPrior) =>
+        samplesFromPrior ? LatentSamplers.Prior
             : new[] { LatentSamplers.LatentDiffusion, LatentSamplers.Gmm }.FirstOrDefault(name => File.Exists(PathOf(run, name)));
 
     /// <summary>The error of a model whose samples need a fitted prior when none is fitted: names both fit-prior commands.</summary>
-    public static HyphaException NoneFitted(RunFolder run, IEncoderModel encoder) =>
+    public static HyphaException NoneFitted(RunFolder run, string kind) =>
         new(ExitCode.InvalidConfig,
-            $"the run's model ({encoder.Kind}) draws its samples from a prior fitted to its latents, and none is fitted yet: " +
+            $"the run's model ({kind}) draws its samples from a prior fitted to its latents, and none is fitted yet: " +
             $"{FitCommand(run, LatentSamplers.LatentDiffusion)} (the U-Net prior, about 80 minutes of one CPU core; the samples in docs/evaluation-amf.md) " +
             $"or {FitCommand(run, LatentSamplers.Gmm)} (seconds; blurrier samples); --sampler {LatentSamplers.Prior} decodes N(0, I) all the same",
             Path.Combine(run.Root, DirName));
 
     /// <summary>The cheap part of <see cref="Resolve"/>, for commands to call before reading any image: a fitted prior
-    /// named by <c>--sampler</c> must have been fitted (its file exists).</summary>
-    public static void Precheck(RunFolder run, SamplerSettings settings)
+    /// named by <c>--sampler</c> must have been fitted (its file exists), and, when <paramref name="needsSamples"/>
+    /// (default true; false for a report, which says so in place of samples) and none is named, a run whose family does
+    /// not sample from N(0, I) (<see cref="ModelDescriptor.SamplesFromPrior"/>, read from its config) must have one
+    /// (<see cref="NoneFitted"/>).</summary>
+    public static void Precheck(RunFolder run, SamplerSettings settings, bool needsSamples = true)
     {
-        if (settings.Latents is null && settings.Sampler is { } name && LatentSamplers.Fitted.Contains(name) && !File.Exists(PathOf(run, name)))
-            throw NotFitted(run, name);
+        if (settings.Latents is not null) return;
+        if (settings.Sampler is { } name)
+        {
+            if (LatentSamplers.Fitted.Contains(name) && !File.Exists(PathOf(run, name))) throw NotFitted(run, name);
+            return;
+        }
+        if (!needsSamples) return;
+        var descriptor = run.ReadConfig().Model.Descriptor;
+        if (DefaultSamplerOf(run, descriptor.SamplesFromPrior) is null) throw NoneFitted(run, descriptor.Name);
     }
 
     static HyphaException NotFitted(RunFolder run, string name) =>
