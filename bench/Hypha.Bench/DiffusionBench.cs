@@ -26,7 +26,7 @@ public static class DiffusionBench
         using var model = new DiffusionModel(options, data.Channels, data.ChunkSize);
         model.Module.to(device);
         model.Module.train();
-        if (config.Train.ChannelsLast) Autocast.StoreChannelsLast(model.Module); // as the Trainer does (PrepareWeights)
+        if (config.Train.ChannelsLastOn(device)) Autocast.StoreChannelsLast(model.Module); // as the Trainer does (PrepareWeights)
         using var bank = new ChunkBank(data, device);
         using var optimizer = TrainingOptimizer.For(model, 2e-4);
         void Sync() { if (device.type == DeviceType.CUDA) cuda.synchronize(); }
@@ -89,7 +89,7 @@ public static class DiffusionBench
             ["rss_before_train_mib"] = Math.Round(rssBeforeTrain, 1), ["peak_rss_train_mib"] = Math.Round(peakAfterTrain, 1),
             ["malloc"] = Hypha.Torch.HostAllocator.State,
         };
-        Console.Error.WriteLine($"precision {a.Precision}, layout {(config.Train.ChannelsLast ? "channels-last" : "nchw")}, {train.Count} train steps, {sample.Count} sample steps timed");
+        Console.Error.WriteLine($"precision {a.Precision}, layout {(config.Train.ChannelsLastOn(device) ? "channels-last" : "nchw")}, {train.Count} train steps, {sample.Count} sample steps timed");
         Console.WriteLine(JsonSerializer.Serialize(result));
     }
 }

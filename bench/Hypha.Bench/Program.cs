@@ -101,7 +101,7 @@ switch (a.Mode)
         using var model = (IEncoderModel)config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
         model.Module.train();
-        Autocast.PrepareWeights(model, config.Train.ChannelsLast); // as the Trainer does
+        Autocast.PrepareWeights(model, config.Train.ChannelsLastOn(device)); // as the Trainer does
         using ITrainingOptimizer optimizer = a.Optimizer == "torch" ? new TorchAdam(model.Module.parameters(), config.Train.Lr) : new FlatAdam(model.Module.parameters(), config.Train.Lr);
         result["optimizer"] = a.Optimizer;
         var order = EpochOrder.For(data.Index.Train.Count, 0, 0, 0);
@@ -138,7 +138,7 @@ switch (a.Mode)
     {
         using var model = (IEncoderModel)config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
-        Autocast.PrepareWeights(model, config.Train.ChannelsLast); // as hypha sample loads a model
+        Autocast.PrepareWeights(model, config.Train.ChannelsLastOn(device)); // as hypha sample loads a model
         using var compute = config.Train.ComputeScope(device);
         using var z = VaeMath.PriorLatents((a.Warmup + a.Steps) * a.Batch, a.Latent, 0);
         using (var warm = VaeMath.DecodeBatches(model, z.narrow(0, 0, a.Warmup * a.Batch), device, a.Batch)) { }
@@ -152,7 +152,7 @@ switch (a.Mode)
         // The decoder alone, batch by batch, without VaeMath.DecodeBatches's host copies (medians in ms).
         using var model = (IEncoderModel)config.Model.Descriptor.Create(config.Model, data.Channels, data.ChunkSize);
         model.Module.to(device);
-        Autocast.PrepareWeights(model, config.Train.ChannelsLast);
+        Autocast.PrepareWeights(model, config.Train.ChannelsLastOn(device));
         model.Module.eval();
         using var compute = config.Train.ComputeScope(device);
         using var ng = no_grad();

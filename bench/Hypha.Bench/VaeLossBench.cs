@@ -45,9 +45,9 @@ public static class VaeLossBench
             var model = v.Options.Descriptor.Create(v.Options, data.Channels, data.ChunkSize);
             model.Module.to(device);
             model.Module.train();
-            Models.Layers.Autocast.PrepareWeights(model, train.ChannelsLast);
+            Models.Layers.Autocast.PrepareWeights(model, train.ChannelsLastOn(device));
             var optimizer = TrainingOptimizer.For(model, train.Lr);
-            var auxiliary = AuxiliaryTraining.For(model, train.Lr, device, train.ChannelsLast);
+            var auxiliary = AuxiliaryTraining.For(model, train.Lr, device, train.ChannelsLastOn(device));
             return (v.Name, Model: model, Optimizer: optimizer, Auxiliary: auxiliary, Step: new TrainingStep(model, optimizer, train, auxiliary),
                 Position: TrainingPosition.From(null), Times: new List<double>());
         }).ToList();

@@ -53,7 +53,7 @@ public sealed class RunOptions
     public Option<int?> MaxBadSteps { get; } = new("--max-bad-steps") { Description = $"Stop after this many NaN/Inf losses in a row (each is skipped). {Defaults(c => c.Train.MaxBadSteps)}" };
     public Option<int?> CheckpointEvery { get; } = new("--checkpoint-every") { Description = $"Also checkpoint every N steps inside an epoch (0: epoch ends only). {Defaults(c => c.Train.CheckpointEvery)}" };
     public Option<Precision?> Precision { get; } = EnumOption.Create<Precision>("--precision", $"fp32, or bf16: convolutions in bfloat16 on fp32 master weights, normalization statistics and loss in fp32 (about 2x faster on GPUs and on CPUs with AVX-512 BF16). {Defaults(c => c.Train.Precision)}");
-    public Option<Layout?> Layout { get; } = EnumOption.Create<Layout>("--layout", $"auto (channels-last, the faster on CPU and CUDA); nchw; nhwc. {Defaults(c => c.Train.Layout)}");
+    public Option<Layout?> Layout { get; } = EnumOption.Create<Layout>("--layout", $"auto (channels-last on CUDA, channels-first on the CPU, where libtorch 2.10 gave wrong channels-last gradients on an AVX2-only CPU); nchw; nhwc (on the CPU only to compare speed). {Defaults(c => c.Train.Layout)}");
     public Option<double?> TimeLimit { get; } = new("--time-limit") { Description = $"Stop after this many minutes of training, with a checkpoint; continue later with --resume (0: no limit). {Defaults(c => c.Train.TimeLimit)}" };
     public Option<int?> LogEvery { get; } = new("--log-every") { Description = $"Write a metrics row every N steps. {Defaults(c => c.Train.LogEvery)}" };
 

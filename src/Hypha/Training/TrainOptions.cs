@@ -23,12 +23,15 @@ public enum LrSchedule
 /// <summary>Memory layout of activations and convolution weights.</summary>
 public enum Layout
 {
-    /// <summary>Channels-last (default): faster for cuDNN on CUDA and for oneDNN on the CPU (measured 15-20% at chunk 224,
-    /// equal at 64; bench/README.md).</summary>
+    /// <summary>Channels-last on CUDA (cuDNN's fast kernels want it), channels-first on the CPU (default). libtorch 2.10's
+    /// CPU convolutions gave wrong weight gradients channels-last on an AVX2-only AMD EPYC (the stem's and the 1x1
+    /// stride-2 shortcuts' of the ResNet VAE, errors of 3% to 100%, and glibc heap-corruption aborts), though they were
+    /// right, and 15-20% faster at chunk 224, on an AVX-512 Zen 4: docs/decisions.md.</summary>
     Auto,
     /// <summary>Channels-first, PyTorch's default.</summary>
     Nchw,
-    /// <summary>Channels-last, made with strides since TorchSharp has no memory-format API.</summary>
+    /// <summary>Channels-last, made with strides since TorchSharp has no memory-format API. On the CPU only to compare
+    /// speed: see <see cref="Auto"/> for the wrong gradients measured there.</summary>
     Nhwc,
 }
 
@@ -80,10 +83,12 @@ public sealed record TrainOptions
 
     /// <summary>The <see cref="Models.Layers.Autocast"/> policy these options ask for on <paramref name="device"/>.</summary>
     public IDisposable ComputeScope(TorchSharp.torch.Device device) => Models.Layers.Autocast.Enter(
-        Precision == Precision.Bf16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32, ChannelsLast);
+        Precision == Precision.Bf16 ? TorchSharp.torch.ScalarType.BFloat16 : TorchSharp.torch.ScalarType.Float32, ChannelsLastOn(device));
 
-    /// <summary>Whether convolutions run channels-last (<see cref="Layout.Auto"/> and <see cref="Layout.Nhwc"/>).</summary>
-    public bool ChannelsLast => Layout != Layout.Nchw;
+    /// <summary>Whether convolutions run channels-last on <paramref name="device"/>: always for <see cref="Layout.Nhwc"/>,
+    /// on CUDA only for <see cref="Layout.Auto"/>, never for <see cref="Layout.Nchw"/>.</summary>
+    public bool ChannelsLastOn(TorchSharp.torch.Device device) =>
+        Layout == Layout.Nhwc || (Layout == Layout.Auto && device.type == TorchSharp.DeviceType.CUDA);
 
     public void Validate()
     {

@@ -31,9 +31,9 @@ public sealed class Trainer(TrainingContext context, IReadOnlyList<ITrainingObse
     {
         var t = _config.Train;
         var train = context.Index.Train;
-        Models.Layers.Autocast.PrepareWeights(_model, t.ChannelsLast);
+        Models.Layers.Autocast.PrepareWeights(_model, t.ChannelsLastOn(context.Device));
         using var optimizer = TrainingOptimizer.For(_model, t.Lr);
-        using var auxiliary = AuxiliaryTraining.For(_model, t.Lr, context.Device, t.ChannelsLast);
+        using var auxiliary = AuxiliaryTraining.For(_model, t.Lr, context.Device, t.ChannelsLastOn(context.Device));
         using var governor = ThreadGovernor.For(context.Device, t.Threads);
         var from = resume ? Resume(optimizer, auxiliary) : null;
         var position = TrainingPosition.From(from);

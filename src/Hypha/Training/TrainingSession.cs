@@ -82,7 +82,7 @@ public sealed class TrainingSession : IDisposable
         var session = new TrainingSession(run, config, data, resolved);
         Checkpoint.Load(run.LastCheckpoint, session.Model, config.Model, data.Channels, data.ChunkSize, optimizer: null);
         session.Model.Module.eval();
-        Models.Layers.Autocast.PrepareWeights(session.Model, config.Train.ChannelsLast);
+        Models.Layers.Autocast.PrepareWeights(session.Model, config.Train.ChannelsLastOn(resolved));
         return session;
     }
 
@@ -100,7 +100,7 @@ public sealed class TrainingSession : IDisposable
             Checkpoint.Load(run.LastCheckpoint, model, config.Model, channels, config.Data.Chunk, optimizer: null);
             model.Module.to(resolved);
             model.Module.eval();
-            Models.Layers.Autocast.PrepareWeights(model, config.Train.ChannelsLast);
+            Models.Layers.Autocast.PrepareWeights(model, config.Train.ChannelsLastOn(resolved));
             return (config, model, resolved);
         }
         catch

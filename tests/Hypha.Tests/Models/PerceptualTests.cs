@@ -86,7 +86,11 @@ public sealed class PerceptualTests(Xunit.Abstractions.ITestOutputHelper log)
                 var scale = want.Max(Math.Abs);
                 log.WriteLine($"image {i} {taps[t]}: max difference {maxDiff:G3}, largest value {scale:G3}");
                 Assert.True(scale > 0.1, $"{taps[t]} is all zero");
-                Assert.True(maxDiff <= 1e-4, $"image {i}, {taps[t]}: max |ONNX Runtime - TorchSharp| = {maxDiff:G3} (largest value {scale:G3})");
+                // 1e-4, or 2e-5 of the stage's largest value where that is more: both sides sum in float32 with
+                // kernels chosen per CPU, so rounding grows with the values. Measured: under 1e-4 everywhere on an
+                // AVX-512 Zen 4; on an AVX2-only AMD EPYC up to 1.5e-4 at a largest value of 51, at most 1.1e-5 of it.
+                var tolerance = Math.Max(1e-4, 2e-5 * scale);
+                Assert.True(maxDiff <= tolerance, $"image {i}, {taps[t]}: max |ONNX Runtime - TorchSharp| = {maxDiff:G3} (largest value {scale:G3}, tolerance {tolerance:G3})");
             }
         }
     }

@@ -119,6 +119,19 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void AutoLayoutIsChannelsLastOnCudaOnly()
+    {
+        // Channels-last on the CPU gave wrong weight gradients on an AVX2-only CPU (libtorch 2.10), and the resumed
+        // run above then missed the uninterrupted one's weights: training on the CPU stays channels-first unless asked.
+        var cpu = new Device("cpu");
+        var cuda = new Device("cuda:0");
+        Assert.False(new TrainOptions().ChannelsLastOn(cpu));
+        Assert.True(new TrainOptions().ChannelsLastOn(cuda));
+        Assert.True(new TrainOptions { Layout = Layout.Nhwc }.ChannelsLastOn(cpu));
+        Assert.False(new TrainOptions { Layout = Layout.Nchw }.ChannelsLastOn(cuda));
+    }
+
+    [Fact]
     public void ResumeWithFewerEpochsThanDoneIsRefusedAndAtTheBoundaryMarksTheRunComplete()
     {
         using var dir = new TempDir();
