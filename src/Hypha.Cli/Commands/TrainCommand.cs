@@ -98,7 +98,7 @@ public static class TrainCommand
         AnsiConsole.MarkupLine($"model {config.Model.Kind} ({Markup.Escape(config.Model.Descriptor.Architecture(config.Model))}, " +
                                $"{session.Model.Module.parameters().Where(q => q.requires_grad).Sum(q => q.numel()):N0} parameters, " +
                                $"about {Torch.DeviceMemory.Format(MemoryCheck.Estimate(config).TrainingBytes(config.Train.Batch))} to train) " +
-                               $"on {session.Device}; {config.Train.Epochs} epochs, batch {config.Train.Batch}, lr {config.Train.Lr}");
+                               $"on {session.Device} ({(config.Train.ChannelsLastOn(session.Device) ? "channels-last" : "channels-first")}); {config.Train.Epochs} epochs, batch {config.Train.Batch}, lr {config.Train.Lr}");
         TrainResult result;
         try
         {
